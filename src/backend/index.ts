@@ -1,0 +1,172 @@
+/**
+ * Chooses the TensorFlow.js backend. Preference order: `@tensorflow/tfjs-node-gpu` (CUDA), then
+ * `@tensorflow/tfjs-node` (native CPU), then `@tensorflow/tfjs-backend-wasm` (SIMD WebAssembly), then the
+ * pure-JS `cpu` backend. The two native packages are optional peer dependencies: install one beside
+ * saliency-lab (same version as @tensorflow/tfjs) and it is picked up at run time.
+ *
+ * The environment variable `SALIENCY_BACKEND` (one of `node-gpu`, `node`, `wasm`, `cpu`) overrides the
+ * choice; an unknown name is a BackendError that lists the choices, and a named backend that cannot load
+ * is an error too, never a silent fallback.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { BackendError } from '../errors';
+
+export const BACKENDS = ['node-gpu', 'node', 'wasm', 'cpu'] as const;
+export type BackendName = (typeof BACKENDS)[number];
+
+/** What is in use, as `backendInfo()` reports it. */
+export interface BackendInfo {
+  /** Our name for it: one of BACKENDS. */
+  name: BackendName;
+  /** The name tfjs registers it under (`tensorflow` for both native packages). */
+  tfBackend: string;
+  /** The npm package that provides it. */
+  package: string;
+  /** How it was chosen. */
+  chosenBy: 'SALIENCY_BACKEND' | 'setBackend' | 'auto';
+  /** Backends tried before it that could not load, with the reason. */
+  skipped: { name: BackendName; reason: string }[];
+}
+
+const PACKAGES: Record<BackendName, string> = {
+  'node-gpu': '@tensorflow/tfjs-node-gpu',
+  node: '@tensorflow/tfjs-node',
+  wasm: '@tensorflow/tfjs-backend-wasm',
+  cpu: '@tensorflow/tfjs-backend-cpu',
+};
+const TF_NAMES: Record<BackendName, string> = {
+  'node-gpu': 'tensorflow',
+  node: 'tensorflow',
+  wasm: 'wasm',
+  cpu: 'cpu',
+};
+
+/** Loads a package by name; injected so that tests can simulate missing packages. */
+export type PackageLoader = (pkg: string) => unknown;
+
+export interface InitOptions {
+  /** Backend to use; default: `SALIENCY_BACKEND` if set, else the best one present. */
+  backend?: BackendName;
+  /** Environment to read `SALIENCY_BACKEND` from. Default `process.env`. */
+  env?: Record<string, string | undefined>;
+  /** How packages are loaded. Default `require`. */
+  load?: PackageLoader;
+}
+
+let current: BackendInfo | null = null;
+let pending: Promise<BackendInfo> | null = null;
+
+function defaultLoad(pkg: string): unknown {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require(pkg);
+}
+
+function checkName(where: string, name: string, source: string): BackendName {
+  if (!(BACKENDS as readonly string[]).includes(name)) {
+    throw new BackendError(where, `unknown backend ${JSON.stringify(name)} (from ${source}); choices: ${BACKENDS.join(', ')}`);
+  }
+  return name as BackendName;
+}
+
+/** Loads one backend's package and makes it the active tfjs backend. Throws with the reason on failure. */
+async function activate(name: BackendName, load: PackageLoader): Promise<void> {
+  if (name !== 'cpu') {
+    try {
+      load(PACKAGES[name]);
+    } catch (e) {
+      const code = (e as { code?: string }).code;
+      const why = code === 'MODULE_NOT_FOUND' ? 'not installed' : (e as Error).message;
+      throw new Error(`${PACKAGES[name]} ${why}`);
+    }
+  }
+  const tfName = TF_NAMES[name];
+  if (tf.findBackendFactory(tfName) == null) {
+    throw new Error(
+      `${PACKAGES[name]} loaded but registered no "${tfName}" backend with this @tensorflow/tfjs ` +
+        `(${tf.version_core}); install the same version as @tensorflow/tfjs so they share one tfjs-core`,
+    );
+  }
+  const ok = await tf.setBackend(tfName);
+  if (!ok) throw new Error(`tfjs could not initialize the "${tfName}" backend`);
+  await tf.ready();
+}
+
+/**
+ * Picks and activates a backend (see the module comment for the order). Safe to call many times: the
+ * first call decides unless `options.backend` asks for another. Returns what is in use.
+ */
+export async function initBackend(options: InitOptions = {}): Promise<BackendInfo> {
+  const where = 'initBackend';
+  const env = options.env ?? process.env;
+  const load = options.load ?? defaultLoad;
+  const fromEnv = env.SALIENCY_BACKEND?.trim();
+
+  if (options.backend !== undefined || fromEnv) {
+    const name = options.backend !== undefined
+      ? checkName(where, options.backend, 'the backend option')
+      : checkName(where, fromEnv as string, 'SALIENCY_BACKEND');
+    try {
+      await activate(name, load);
+    } catch (e) {
+      throw new BackendError(where, `backend "${name}" cannot be used: ${(e as Error).message}. ${howToInstall(name)}`);
+    }
+    current = {
+      name, tfBackend: TF_NAMES[name], package: PACKAGES[name],
+      chosenBy: options.backend !== undefined ? 'setBackend' : 'SALIENCY_BACKEND', skipped: [],
+    };
+    return current;
+  }
+
+  const skipped: BackendInfo['skipped'] = [];
+  for (const name of BACKENDS) {
+    try {
+      await activate(name, load);
+      current = { name, tfBackend: TF_NAMES[name], package: PACKAGES[name], chosenBy: 'auto', skipped };
+      return current;
+    } catch (e) {
+      skipped.push({ name, reason: (e as Error).message });
+    }
+  }
+  throw new BackendError(where, `no backend could be loaded: ${skipped.map((s) => `${s.name}: ${s.reason}`).join('; ')}`);
+}
+
+function howToInstall(name: BackendName): string {
+  switch (name) {
+    case 'node-gpu':
+      return `Install it with \`npm install @tensorflow/tfjs-node-gpu@${tf.version_core}\` on a machine with CUDA, or choose another backend: ${BACKENDS.join(', ')}.`;
+    case 'node':
+      return `Install it with \`npm install @tensorflow/tfjs-node@${tf.version_core}\`, or choose another backend: ${BACKENDS.join(', ')}.`;
+    default:
+      return `Choices: ${BACKENDS.join(', ')}.`;
+  }
+}
+
+/**
+ * Resolves once a backend is active: the first call picks one as `initBackend()` does; later calls reuse
+ * it. Every public method awaits this, so users need not call anything first.
+ */
+export function ready(): Promise<BackendInfo> {
+  if (current && tf.getBackend() === current.tfBackend) return Promise.resolve(current);
+  if (!pending) {
+    pending = initBackend().finally(() => {
+      pending = null;
+    });
+  }
+  return pending;
+}
+
+/** Switches to a named backend (an explicit choice that later `ready()` calls keep). */
+export async function setBackend(name: BackendName): Promise<BackendInfo> {
+  return initBackend({ backend: name });
+}
+
+/** What is in use now, or null before any backend was chosen. */
+export function backendInfo(): BackendInfo | null {
+  if (current && tf.getBackend() !== current.tfBackend) {
+    // Someone switched backends with tf.setBackend directly: report what tfjs actually uses.
+    const tfName = tf.getBackend();
+    const name = (BACKENDS.find((b) => TF_NAMES[b] === tfName) ?? 'cpu') as BackendName;
+    return { name, tfBackend: tfName, package: PACKAGES[name], chosenBy: 'setBackend', skipped: [] };
+  }
+  return current;
+}

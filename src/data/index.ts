@@ -1,0 +1,2 @@
+// data: filled in by its issue; re-exported from src/index.ts.
+export {};

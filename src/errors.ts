@@ -1,0 +1,64 @@
+/**
+ * Typed errors raised at the public boundary. Every message starts with the name of the function that
+ * raised it, then says what was wrong (the bad value) and what would be valid.
+ *
+ *   gradCam: unknown layer "conv9"; layers: conv1, conv2, pool1, dense
+ */
+
+/** Base class of every error saliency-lab raises on purpose. `where` is the public function's name. */
+export class SaliencyError extends Error {
+  readonly where: string;
+  constructor(where: string, detail: string) {
+    super(`${where}: ${detail}`);
+    this.name = new.target.name;
+    this.where = where;
+  }
+}
+
+/** The input tensor has the wrong rank, shape or dtype, or holds NaN or Infinity. */
+export class InputError extends SaliencyError {}
+
+/** An option has a value outside its valid range or set of choices. */
+export class OptionError extends SaliencyError {}
+
+/** A layer name that the model does not have. `choices` lists the names it does have. */
+export class UnknownLayerError extends SaliencyError {
+  readonly layer: string;
+  readonly choices: string[];
+  constructor(where: string, layer: string, choices: string[]) {
+    super(where, `unknown layer ${JSON.stringify(layer)}; layers: ${listChoices(choices)}`);
+    this.layer = layer;
+    this.choices = choices;
+  }
+}
+
+/** A layer that exists but cannot serve the method (for instance a CAM layer whose output is not 4-D). */
+export class LayerError extends SaliencyError {}
+
+/** A target (class index, output index or target function) that does not fit the model's output. */
+export class TargetError extends SaliencyError {}
+
+/** A model the library cannot work with (unsupported kind, missing weights, wrong format). */
+export class ModelError extends SaliencyError {}
+
+/** The requested TensorFlow.js backend is unknown or cannot be loaded. */
+export class BackendError extends SaliencyError {}
+
+/** Work stopped because its AbortSignal fired. `name` is "AbortError", as for fetch. */
+export class CancelledError extends SaliencyError {
+  constructor(where: string, reason?: unknown) {
+    super(where, `cancelled${reason instanceof Error ? ` (${reason.message})` : typeof reason === 'string' ? ` (${reason})` : ''}`);
+    this.name = 'AbortError';
+  }
+}
+
+/** "a, b, c" for short lists, "a, b, ... (N in all)" for long ones, so messages stay readable. */
+export function listChoices(choices: readonly string[], max = 40): string {
+  if (choices.length <= max) return choices.join(', ');
+  return `${choices.slice(0, max).join(', ')}, ... (${choices.length} in all)`;
+}
+
+/** Throws CancelledError when the signal has fired. Call between units of work. */
+export function throwIfAborted(where: string, signal?: AbortSignal): void {
+  if (signal?.aborted) throw new CancelledError(where, signal.reason);
+}

@@ -1,0 +1,2 @@
+// models: filled in by its issue; re-exported from src/index.ts.
+export {};
