@@ -2,6 +2,7 @@
 // (see src/backend); every method awaits that choice before it runs.
 export * from './errors';
 export * from './backend';
+export * from './display';
 export * from './models';
 export * from './methods';
 export * from './viz';
