@@ -1,0 +1,180 @@
+/**
+ * What every method shares: input checks, target selection, options checks, batching with progress and
+ * cancellation.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { ready } from '../backend';
+import { CancelledError, InputError, OptionError, TargetError } from '../errors';
+import { forwardScores, ForwardOptions } from '../models/forward';
+import { isLayersModel, modelKind } from '../models/layers';
+import type { Model } from '../models/types';
+import { effectiveSignal } from '../signal';
+
+/**
+ * What score to explain, per batch item:
+ * - a number: that output index (a class, or a regression output) for every item;
+ * - an array of numbers: one index per batch item;
+ * - a function from the model's output `[N,K]` (pre-softmax unless `preSoftmax: false`) to one score per
+ *   item `[N]`, built from tfjs ops (it is differentiated).
+ * Default: the argmax class of each item; a model with one output needs none.
+ */
+export type Target = number | number[] | ((output: tf.Tensor2D) => tf.Tensor);
+
+export interface CommonOptions extends ForwardOptions {
+  /** What score to explain; see Target. */
+  target?: Target;
+}
+
+/** Options of methods that loop over batches of model evaluations. */
+export interface LoopOptions {
+  /** Model inputs per forward/backward pass. Bounds memory at any sample count. */
+  batchSize?: number;
+  /** Called after each batch with (done, total) units of work. */
+  onProgress?: (done: number, total: number) => void;
+  /** Stops the work between batches with a CancelledError (name "AbortError"). Default: the kernel's. */
+  signal?: AbortSignal;
+}
+
+/** Checks the input batch: a float32 tf.Tensor of rank 4, finite, fitting the model's input shape. */
+export async function checkInput(where: string, model: Model | null, x: unknown): Promise<tf.Tensor4D> {
+  await ready();
+  if (!(x instanceof tf.Tensor)) {
+    throw new InputError(where, `input must be a tf.Tensor of shape [N,H,W,C], got ${x === null ? 'null' : typeof x}`);
+  }
+  if (x.isDisposed) throw new InputError(where, 'input tensor is disposed');
+  if (x.rank !== 4) throw new InputError(where, `input must be rank 4 [N,H,W,C], but got rank ${x.rank} (shape [${x.shape}])`);
+  if (x.dtype !== 'float32') throw new InputError(where, `input must be float32, but got ${x.dtype} (cast it with tf.cast(x, 'float32'))`);
+  if (x.shape.some((d: number) => d === 0)) throw new InputError(where, `input has an empty dimension: shape [${x.shape}]`);
+  if (model !== null && isLayersModel(model)) {
+    const expected = model.inputs[0].shape;
+    const bad = expected.length !== 4 || expected.slice(1).some((d, i) => d !== null && d !== x.shape[i + 1]);
+    if (bad) throw new InputError(where, `input shape [${x.shape}] does not fit the model's input [${expected.map((d) => d ?? 'null')}]`);
+  }
+  const count = tf.tidy(() => tf.logicalNot(tf.isFinite(x)).sum());
+  const nonFinite = (await count.data())[0];
+  count.dispose();
+  if (nonFinite > 0) throw new InputError(where, `input holds ${nonFinite} NaN or Infinity value${nonFinite === 1 ? '' : 's'}`);
+  return x as tf.Tensor4D;
+}
+
+/** Checks a model argument (kind only). */
+export function checkModel(where: string, model: unknown): Model {
+  modelKind(where, model);
+  return model as Model;
+}
+
+/** A function from scores `[N,K]` to the explained score per item `[N]`; sync, differentiable. */
+export type ScoreSelector = (scores: tf.Tensor2D) => tf.Tensor1D;
+
+function checkIndex(where: string, i: unknown, k: number, what: string): number {
+  if (typeof i !== 'number' || !Number.isInteger(i)) throw new TargetError(where, `${what} must be an integer, got ${JSON.stringify(i)}`);
+  if (i < 0 || i >= k) throw new TargetError(where, `${what} ${i} is out of range; the model has ${k} output${k === 1 ? '' : 's'} (valid: 0 to ${k - 1})`);
+  return i;
+}
+
+/** Picks one score per row with a one-hot mask (no gather: its gradient needs kernels wasm lacks). */
+export function pickColumns(scores: tf.Tensor2D, indices: tf.Tensor1D | number[]): tf.Tensor1D {
+  const idx = Array.isArray(indices) ? tf.tensor1d(indices, 'int32') : indices;
+  return tf.sum(tf.mul(scores, tf.oneHot(idx, scores.shape[1])), 1) as tf.Tensor1D;
+}
+
+/**
+ * The selector for a target, checked against the scores when it runs. The default picks the argmax of
+ * the scores it sees, so use `resolveTarget` when the same items are evaluated at perturbed inputs.
+ */
+export function selector(where: string, target: Target | undefined, n: number): ScoreSelector {
+  if (typeof target === 'function') {
+    return (scores) => {
+      const s = target(scores);
+      if (!(s instanceof tf.Tensor) || s.size !== n || (s.rank !== 1 && !(s.rank === 2 && s.shape[1] === 1))) {
+        throw new TargetError(where, `the target function must return one score per batch item (shape [${n}]), got ${s instanceof tf.Tensor ? `shape [${s.shape}]` : typeof s}`);
+      }
+      return s.reshape([n]) as tf.Tensor1D;
+    };
+  }
+  if (target === undefined) {
+    return (scores) => (scores.shape[1] === 1 ? (scores.reshape([n]) as tf.Tensor1D) : pickColumns(scores, tf.argMax(scores, 1) as tf.Tensor1D));
+  }
+  if (Array.isArray(target)) {
+    if (target.length !== n) throw new TargetError(where, `target has ${target.length} entries for a batch of ${n}; give one per item or a single number`);
+    return (scores) => pickColumns(scores, target.map((t, i) => checkIndex(where, t, scores.shape[1], `target[${i}]`)));
+  }
+  return (scores) => pickColumns(scores, new Array(n).fill(checkIndex(where, target, scores.shape[1], 'target')));
+}
+
+/**
+ * Fixes the target of each item from one forward pass on the clean input: index targets are checked, the
+ * default becomes the argmax class. Returns one index per item, or the function target unchanged.
+ */
+export async function resolveTarget(
+  where: string, model: Model, x: tf.Tensor4D, target: Target | undefined, options: ForwardOptions,
+): Promise<number[] | ((output: tf.Tensor2D) => tf.Tensor)> {
+  if (typeof target === 'function') return target;
+  const n = x.shape[0];
+  const scores = tf.tidy(() => forwardScores(where, model, x, options));
+  try {
+    const k = scores.shape[1];
+    if (target === undefined) {
+      if (k === 1) return new Array(n).fill(0);
+      const am = tf.argMax(scores, 1);
+      const idx = Array.from(await am.data());
+      am.dispose();
+      return idx;
+    }
+    if (Array.isArray(target)) {
+      if (target.length !== n) throw new TargetError(where, `target has ${target.length} entries for a batch of ${n}; give one per item or a single number`);
+      return target.map((t, i) => checkIndex(where, t, k, `target[${i}]`));
+    }
+    return new Array(n).fill(checkIndex(where, target, k, 'target'));
+  } finally {
+    scores.dispose();
+  }
+}
+
+/** The selector for rows that repeat items: `rows[r]` is the item index of row r. */
+export function rowSelector(where: string, resolved: number[] | ((output: tf.Tensor2D) => tf.Tensor), rows: number[]): ScoreSelector {
+  if (typeof resolved === 'function') return selector(where, resolved, rows.length);
+  return (scores) => pickColumns(scores, rows.map((r) => resolved[r]));
+}
+
+export function positiveInt(where: string, name: string, v: unknown, max = Infinity): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > max) {
+    throw new OptionError(where, `${name} must be an integer from 1${max < Infinity ? ` to ${max}` : ''}, got ${JSON.stringify(v)}`);
+  }
+  return v;
+}
+
+export function nonNegative(where: string, name: string, v: unknown): number {
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new OptionError(where, `${name} must be a finite number ≥ 0, got ${JSON.stringify(v)}`);
+  return v;
+}
+
+export function oneOf<T extends string>(where: string, name: string, v: unknown, choices: readonly T[]): T {
+  if (!choices.includes(v as T)) throw new OptionError(where, `unknown ${name} ${JSON.stringify(v)}; choices: ${choices.join(', ')}`);
+  return v as T;
+}
+
+/** Throws if the signal fired, then yields to the event loop so that interrupts and timers get through. */
+export async function checkpoint(where: string, signal: AbortSignal | undefined): Promise<void> {
+  if (signal?.aborted) throw new CancelledError(where, signal.reason);
+  await new Promise<void>((resolve) => setImmediate(resolve));
+  if (signal?.aborted) throw new CancelledError(where, signal.reason);
+}
+
+export { effectiveSignal };
+
+/** Sum of per-chunk results into an accumulator that this function owns and replaces. */
+export function accumulate(acc: tf.Tensor | null, add: tf.Tensor): tf.Tensor {
+  if (acc === null) return add;
+  const next = tf.add(acc, add);
+  acc.dispose();
+  add.dispose();
+  return next;
+}
+
+/** Chunks [0, total) into [start, end) ranges of at most `size`. */
+export function chunks(total: number, size: number): [number, number][] {
+  const out: [number, number][] = [];
+  for (let s = 0; s < total; s += size) out.push([s, Math.min(total, s + size)]);
+  return out;
+}
