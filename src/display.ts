@@ -55,3 +55,21 @@ export function toMimeBundle(x: unknown): MimeBundle {
   if (typeof x === 'string') return { 'text/plain': x };
   return { 'text/plain': require('util').inspect(x, { depth: 4 }) };
 }
+
+/**
+ * Shows `x` in the current cell's output (or, inside a comm handler, the output of the message being
+ * handled): its mime bundle as `display_data`, or with `{displayId, update: true}` as an update of an
+ * earlier display. Outside a kernel (no sink) it prints the bundle's text/plain to stdout, as IPython's
+ * `display()` does outside IPython.
+ */
+export function display(x: unknown, options: DisplayOptions = {}): void {
+  const bundle = toMimeBundle(x);
+  const sink = getDisplaySink();
+  if (sink) sink.display(bundle, options);
+  else if (typeof bundle['text/plain'] === 'string') console.log(bundle['text/plain']);
+}
+
+/** Clears the current output (`wait`: only when the next output arrives, to avoid flicker). */
+export function clearOutput(wait = false): void {
+  getDisplaySink()?.clearOutput?.(wait);
+}

@@ -10,7 +10,7 @@ import { toBuffer, type Header, type JSONObject, type Message } from './wire';
 /** What the comm layer needs from the kernel. */
 export interface CommTransport {
   /** Publishes a comm message on iopub, parented to the request being handled now; returns its header. */
-  publish(msgType: 'comm_open' | 'comm_msg' | 'comm_close', content: JSONObject, metadata: JSONObject, buffers: Buffer[]): Header;
+  publishComm(msgType: 'comm_open' | 'comm_msg' | 'comm_close', content: JSONObject, metadata: JSONObject, buffers: Buffer[]): Header;
   /** Runs a handler with `msg` as the parent of its output; reports (never rethrows) its errors. */
   runHandler(msg: Message, what: string, fn: () => void | Promise<void>): Promise<void>;
   /** Writes to the kernel's log (stderr of the kernel process). */
@@ -42,12 +42,12 @@ class CommImpl implements Comm {
 
   send(data: JSONObject, options: CommSendOptions = {}): void {
     if (this.isClosed) throw new KernelError('Comm.send', `comm ${this.commId} (target ${JSON.stringify(this.targetName)}) is closed`);
-    this.manager.transport.publish('comm_msg', { comm_id: this.commId, data }, options.metadata ?? {}, (options.buffers ?? []).map(toBuffer));
+    this.manager.transport.publishComm('comm_msg', { comm_id: this.commId, data }, options.metadata ?? {}, (options.buffers ?? []).map(toBuffer));
   }
 
   close(data: JSONObject = {}, options: CommSendOptions = {}): void {
     if (this.isClosed) return;
-    const header = this.manager.transport.publish('comm_close', { comm_id: this.commId, data }, options.metadata ?? {}, (options.buffers ?? []).map(toBuffer));
+    const header = this.manager.transport.publishComm('comm_close', { comm_id: this.commId, data }, options.metadata ?? {}, (options.buffers ?? []).map(toBuffer));
     this.markClosed();
     const msg: CommMessage = { data, metadata: options.metadata ?? {}, buffers: (options.buffers ?? []).map(toBuffer), header };
     for (const h of [...this.closeHandlers]) {
@@ -110,7 +110,7 @@ export class CommManager {
     this.open.set(commId, comm);
     const content: JSONObject = { comm_id: commId, target_name: targetName, data };
     if (options.targetModule) content.target_module = options.targetModule;
-    this.transport.publish('comm_open', content, options.metadata ?? {}, (options.buffers ?? []).map(toBuffer));
+    this.transport.publishComm('comm_open', content, options.metadata ?? {}, (options.buffers ?? []).map(toBuffer));
     return comm;
   }
 
@@ -137,7 +137,7 @@ export class CommManager {
     if (!handler) {
       this.transport.log(`comm_open for unknown target ${JSON.stringify(targetName)}; closing comm ${commId}`);
       await this.transport.runHandler(msg, 'comm_open', () => {
-        this.transport.publish('comm_close', { comm_id: commId, data: {} }, {}, []);
+        this.transport.publishComm('comm_close', { comm_id: commId, data: {} }, {}, []);
       });
       return;
     }

@@ -11,6 +11,7 @@ import { format } from 'util';
 import { createConverter, isCompleteCode, type Converter } from 'tslab/dist/converter';
 import { createExecutor, type ConverterSet, type Executor } from 'tslab/dist/executor';
 import { printQuickInfo } from 'tslab/dist/inspect';
+import { PACKAGE_ROOT } from './paths';
 
 /** The error of a failed cell, as the `error` message and `execute_reply` carry it. */
 export interface CellError {
@@ -21,8 +22,6 @@ export interface CellError {
 
 export type CellOutcome = { ok: true; hasValue: boolean; value?: unknown } | { ok: false; error: CellError; interrupted: boolean };
 
-/** The package this kernel belongs to, so that `import ... from "saliency-lab"` works in cells. */
-export const PACKAGE_ROOT = path.resolve(__dirname, '..', '..');
 const PACKAGE_NAME = 'saliency-lab';
 
 // tslab prints compile diagnostics with this format string (executor.js, printDiagnostics).
