@@ -17,7 +17,7 @@ async function filterGrad(backend: string, c: Case): Promise<number[]> {
   return tf.tidy(() => {
     const x = tf.randomNormal([n, h, w, ci], 0, 1, 'float32', 1) as tf.Tensor4D;
     const filter = tf.randomNormal([k, k, ci, co], 0, 1, 'float32', 2) as tf.Tensor4D;
-    const dw = tf.grad((f: tf.Tensor4D) => tf.conv2d(x, f, s, pad).square().sum())(filter);
+    const dw = tf.grad((f: tf.Tensor) => tf.conv2d(x, f as tf.Tensor4D, s, pad).square().sum())(filter);
     expect(dw.shape).toEqual([k, k, ci, co]);
     return Array.from(dw.dataSync());
   });
@@ -43,7 +43,7 @@ test('the wasm kernel does not leak tensors', async () => {
   const x = tf.randomNormal([2, 8, 8, 3]) as tf.Tensor4D;
   const f = tf.randomNormal([3, 3, 3, 4]) as tf.Tensor4D;
   const before = tf.memory().numTensors;
-  const dw = tf.grad((ff: tf.Tensor4D) => tf.conv2d(x, ff, 1, 'same').sum())(f);
+  const dw = tf.grad((ff: tf.Tensor) => tf.conv2d(x, ff as tf.Tensor4D, 1, 'same').sum())(f);
   expect(tf.memory().numTensors).toBe(before + 1);
   tf.dispose([dw, x, f]);
 });
