@@ -1,6 +1,6 @@
 /** Gaussian smoothing and bilinear resizing of maps, on host arrays (same results on every backend). */
 import * as tf from '@tensorflow/tfjs';
-import { InputError, OptionError } from '../errors';
+import { OptionError } from '../errors';
 import { ArrayInput, FloatArray, HostArray, MapStack, readMaps, sameKind } from './array';
 
 /** Index into [0, n) with mirror reflection at both ends (d c b a | a b c d | d c b a), any distance. */
@@ -129,13 +129,12 @@ export function checkSize(where: string, size: unknown): [number, number] {
  * Bilinear resize of a map ([H,W] or [N,H,W]) to `size` = [height, width], half-pixel centers (see
  * resizeStack). Async; returns the input's kind (a new tensor the caller owns, or `{data, shape}`).
  */
-export async function resize(map: tf.Tensor, size: [number, number]): Promise<tf.Tensor>;
-export async function resize(map: HostArray, size: [number, number]): Promise<FloatArray>;
-export async function resize(map: ArrayInput, size: [number, number]): Promise<tf.Tensor | FloatArray> {
-  const where = 'resize';
+export async function resizeMap(map: tf.Tensor, size: [number, number]): Promise<tf.Tensor>;
+export async function resizeMap(map: HostArray, size: [number, number]): Promise<FloatArray>;
+export async function resizeMap(map: ArrayInput, size: [number, number]): Promise<tf.Tensor | FloatArray> {
+  const where = 'resizeMap';
   const [h, w] = checkSize(where, size);
   const s = await readMaps(where, 'map', map);
   const shape = map.shape.length === 2 ? [h, w] : map.shape.length === 3 ? [s.n, h, w] : [s.n, h, w, 1];
-  if (s.h === 0 || s.w === 0) throw new InputError(where, 'map is empty');
   return sameKind(map, resizeStack(s, h, w), shape);
 }
