@@ -32,7 +32,7 @@ export type VanillaGradientOptions = CommonOptions;
  *
  * Options: `target` (default: the argmax class, or the only output), `preSoftmax` (default true).
  */
-export async function vanillaGradient(model: Model, input: tf.Tensor4D, options: VanillaGradientOptions = {}): Promise<tf.Tensor4D> {
+export async function vanillaGradient(model: Model, input: tf.Tensor, options: VanillaGradientOptions = {}): Promise<tf.Tensor4D> {
   const where = 'vanillaGradient';
   checkModel(where, model);
   const x = await checkInput(where, model, input);
@@ -40,7 +40,7 @@ export async function vanillaGradient(model: Model, input: tf.Tensor4D, options:
 }
 
 /** Gradient × input (Shrikumar et al. 2016), input-shaped. The caller owns the result. */
-export async function gradientTimesInput(model: Model, input: tf.Tensor4D, options: VanillaGradientOptions = {}): Promise<tf.Tensor4D> {
+export async function gradientTimesInput(model: Model, input: tf.Tensor, options: VanillaGradientOptions = {}): Promise<tf.Tensor4D> {
   const where = 'gradientTimesInput';
   checkModel(where, model);
   const x = await checkInput(where, model, input);
@@ -80,7 +80,7 @@ export interface SaliencyMapOptions extends CommonOptions {
  * The saliency map of Simonyan et al.: the input gradient reduced over channels, `[N,H,W]`.
  * The caller owns the result.
  */
-export async function saliencyMap(model: Model, input: tf.Tensor4D, options: SaliencyMapOptions = {}): Promise<tf.Tensor3D> {
+export async function saliencyMap(model: Model, input: tf.Tensor, options: SaliencyMapOptions = {}): Promise<tf.Tensor3D> {
   const where = 'saliencyMap';
   checkModel(where, model);
   const reduce = oneOf(where, 'reduce', options.reduce ?? 'maxAbs', CHANNEL_REDUCTIONS);
