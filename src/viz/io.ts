@@ -4,6 +4,7 @@ import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import * as jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
+import { ready } from '../backend';
 import { InputError, OptionError } from '../errors';
 import { ToImageOptions, toImage } from './image';
 
@@ -82,6 +83,7 @@ export async function loadImage(src: string | URL | Uint8Array | ArrayBuffer, op
     const a = rgba[p * 4 + 3] / 255;
     for (let k = 0; k < 3; k++) out[p * 3 + k] = (rgba[p * 4 + k] / 255) * a + bg[k] * (1 - a);
   }
+  await ready();
   return tf.tensor3d(out, [height, width, 3], 'float32');
 }
 
