@@ -149,3 +149,4 @@ export function withGradientRules<T>(rules: GradientRules, fn: () => T): T {
     for (const r of restores.reverse()) r();
   }
 }
+import './fast-kernels';

@@ -1,0 +1,98 @@
+/**
+ * Benchmark helpers: the benchmark models (random weights from fixed seeds), analytic FLOP counts, a
+ * matmul GFLOP/s probe and median timing. Plain CommonJS so that `node bench/run.js` needs no build of
+ * its own; `tf` is passed in so that the package's tfjs instance (and backend) is the one measured.
+ */
+'use strict';
+
+/**
+ * VGG-like: `blocks` × (conv 3×3 same + ReLU, maxpool 2×2), global average pooling, dense 10.
+ * Weights: glorot-normal kernels and small normal biases from fixed seeds.
+ */
+function vggLike(tf, size, widths) {
+  const layers = [];
+  let seed = 1;
+  widths.forEach((filters, i) => {
+    layers.push(tf.layers.conv2d({
+      ...(i === 0 ? { inputShape: [size, size, 3] } : {}),
+      filters, kernelSize: 3, padding: 'same', activation: 'relu',
+      kernelInitializer: tf.initializers.glorotNormal({ seed: seed++ }),
+      biasInitializer: tf.initializers.randomNormal({ mean: 0, stddev: 0.01, seed: seed++ }),
+    }));
+    layers.push(tf.layers.maxPooling2d({ poolSize: 2, strides: 2 }));
+  });
+  layers.push(tf.layers.globalAveragePooling2d({}));
+  layers.push(tf.layers.dense({
+    units: 10, kernelInitializer: tf.initializers.glorotNormal({ seed: seed++ }),
+    biasInitializer: tf.initializers.randomNormal({ mean: 0, stddev: 0.01, seed: seed++ }),
+  }));
+  return tf.sequential({ layers });
+}
+
+/** The two benchmark models: the issue's 224×224 VGG-like net and a small 64×64 one. */
+const MODELS = {
+  vgg224: { size: 224, widths: [32, 64, 128, 128], label: 'VGG-like 224×224 (32/64/128/128)' },
+  small64: { size: 64, widths: [16, 32], label: 'small 64×64 (16/32)' },
+};
+
+/**
+ * Multiply-adds ×2 of one forward pass per image: 2·H·W·k²·Cin·Cout per conv (same padding: output size
+ * = input size), 2·in·out per dense. Pooling, ReLU and bias are not counted. The input gradient of a
+ * conv costs the same as its forward pass; a dense layer's likewise.
+ */
+function forwardFlops(spec) {
+  let s = spec.size;
+  let cin = 3;
+  let f = 0;
+  for (const cout of spec.widths) {
+    f += 2 * s * s * 9 * cin * cout;
+    cin = cout;
+    s = Math.floor(s / 2);
+  }
+  return f + 2 * cin * 10;
+}
+
+function median(xs) {
+  const a = [...xs].sort((p, q) => p - q);
+  const m = a.length >> 1;
+  return a.length % 2 ? a[m] : (a[m - 1] + a[m]) / 2;
+}
+
+/**
+ * Times `fn` (async; returns what it made, which is disposed): `warmup` untimed calls, then `repeats`
+ * timed ones. Each timing includes reading the result back (`data()`), so that lazy backends are done.
+ */
+async function time(tf, fn, { repeats = 5, warmup = 1 } = {}) {
+  const once = async () => {
+    const t0 = process.hrtime.bigint();
+    const out = await fn();
+    const list = Array.isArray(out) ? out : [out];
+    for (const t of list) if (t instanceof tf.Tensor) await t.data();
+    const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+    tf.dispose(list);
+    return ms;
+  };
+  for (let i = 0; i < warmup; i++) await once();
+  const ms = [];
+  for (let i = 0; i < repeats; i++) ms.push(await once());
+  return { median: median(ms), n: ms.length, min: Math.min(...ms), max: Math.max(...ms) };
+}
+
+/** Measured matmul throughput of the active backend: n×n · n×n, 2n³ FLOP per product. */
+async function matmulGflops(tf, n = 1024, repeats = 5) {
+  const a = tf.randomNormal([n, n], 0, 1, 'float32', 1);
+  const b = tf.randomNormal([n, n], 0, 1, 'float32', 2);
+  const t = await time(tf, () => tf.matMul(a, b), { repeats, warmup: 1 });
+  tf.dispose([a, b]);
+  return { gflops: (2 * n ** 3) / (t.median * 1e6), ...t };
+}
+
+/** Fixed-width text table. */
+function table(header, rows) {
+  const all = [header, ...rows].map((r) => r.map(String));
+  const widths = header.map((_, i) => Math.max(...all.map((r) => r[i].length)));
+  const line = (r) => '| ' + r.map((c, i) => c.padEnd(widths[i])).join(' | ') + ' |';
+  return [line(all[0]), '|' + widths.map((w) => '-'.repeat(w + 2)).join('|') + '|', ...all.slice(1).map(line)].join('\n');
+}
+
+module.exports = { vggLike, MODELS, forwardFlops, median, time, matmulGflops, table };

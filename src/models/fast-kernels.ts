@@ -1,0 +1,201 @@
+/**
+ * Faster kernels for input gradients, swapped in by `withGradientRules` only while saliency-lab computes
+ * gradients (see gradient-rules.ts). Both give the same numbers as tfjs's cpu kernels (to float rounding).
+ *
+ * - `Conv2DBackpropInput` (wasm): the input gradient of a convolution is itself a convolution, of the
+ *   output gradient (zero-dilated when the stride is above 1, padded by `filter − 1 − pad`) with the
+ *   filter flipped in space and with its in/out channels swapped. Composed from the backend's own
+ *   `Conv2D` (XNNPACK), `Reverse`, `Transpose`, `PadV2`, `Slice` and `Reshape` kernels, it runs through the
+ *   fast forward path: tfjs-backend-wasm's own kernel is a scalar loop, about 9× the forward `Conv2D`
+ *   (FACTS.md). Not registered on cpu, where both are scalar loops of the same cost.
+ * - `MaxPoolGrad` (wasm and cpu): one pass over the windows in NHWC order with the channels innermost,
+ *   routing each output gradient to the window's maximum. Exact ties go to the FIRST maximum in
+ *   row-major window order, as tfjs's cpu kernel and PyTorch do; tfjs-backend-wasm's own kernel sends them
+ *   to the last, so with it wasm and cpu disagree wherever a window holds equal values (ReLU zeros,
+ *   saturated pixels). Handles every window, stride and padding; far faster than both originals.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { registerScopedKernel } from './gradient-rules';
+
+type KernelConfig = Parameters<typeof tf.registerKernel>[0];
+type Backend = tf.KernelBackend;
+type Info = tf.TensorInfo;
+type Pad = 'same' | 'valid' | number | tf.backend_util.ExplicitPadding;
+
+/** Runs another kernel of the same backend (the backend's own; these names are never swapped here). */
+function run(backend: Backend, backendName: string, kernelName: string, inputs: Record<string, Info>, attrs: object): Info {
+  const kernel = tf.getKernel(kernelName, backendName);
+  if (!kernel) throw new Error(`fast-kernels: backend "${backendName}" has no ${kernelName} kernel`);
+  return kernel.kernelFunc({ inputs, backend, attrs: attrs as tf.NamedAttrMap }) as Info;
+}
+
+function free(backend: Backend, ...infos: Info[]): void {
+  for (const t of infos) backend.disposeData(t.dataId);
+}
+
+interface Conv2DBackpropInputAttrs {
+  strides: number | [number, number];
+  pad: Pad;
+  dataFormat: 'NHWC' | 'NCHW';
+  dimRoundingMode?: 'floor' | 'round' | 'ceil';
+  inputShape: [number, number, number, number];
+}
+
+/**
+ * dx = conv2d(dilate(dy, strides), flip(W)ᵀ, stride 1, pads (kh−1−top, ·)). Derivation (one axis, stride
+ * s, forward y[o] = Σ_k x[o·s + k − top]·W[k]): dx[i] = Σ_{o,k: o·s+k−top=i} dy[o]·W[k]
+ * = Σ_j dyDilated[i + j − (kh−1−top)]·W[kh−1−j], a stride-1 correlation with the flipped filter.
+ */
+export function conv2dBackpropInputViaConv2D(backendName: string) {
+  return ({ inputs, backend, attrs }: { inputs: Record<string, Info>; backend: Backend; attrs: Conv2DBackpropInputAttrs }): Info => {
+    const { dy, filter } = inputs;
+    const { strides, pad, dataFormat, dimRoundingMode, inputShape } = attrs;
+    const channelsFirst = dataFormat === 'NCHW';
+    const info = tf.backend_util.computeConv2DInfo(
+      inputShape, filter.shape as [number, number, number, number], strides, 1, pad, dimRoundingMode, false,
+      channelsFirst ? 'channelsFirst' : 'channelsLast',
+    );
+    const { batchSize: n, inHeight: h, inWidth: w, outHeight: oh, outWidth: ow, outChannels: cout, filterHeight: kh, filterWidth: kw } = info;
+    const { strideHeight: sh, strideWidth: sw } = info;
+    const temps: Info[] = [];
+    const keep = (t: Info) => (temps.push(t), t);
+    try {
+      let g = channelsFirst ? keep(run(backend, backendName, 'Transpose', { x: dy }, { perm: [0, 2, 3, 1] })) : dy;
+      if (sh > 1 || sw > 1) {
+        const r6 = keep(run(backend, backendName, 'Reshape', { x: g }, { shape: [n, oh, 1, ow, 1, cout] }));
+        const padded = keep(run(backend, backendName, 'PadV2', { x: r6 }, {
+          paddings: [[0, 0], [0, 0], [0, sh - 1], [0, 0], [0, sw - 1], [0, 0]], constantValue: 0,
+        }));
+        g = keep(run(backend, backendName, 'Reshape', { x: padded }, { shape: [n, oh * sh, ow * sw, cout] }));
+      }
+      // A stride-1 "valid" correlation giving h rows needs h + kh − 1 rows of (padded) dy.
+      const lh = oh * sh;
+      const lw = ow * sw;
+      const beforeH = kh - 1 - info.padInfo.top;
+      const beforeW = kw - 1 - info.padInfo.left;
+      let afterH = h + kh - 1 - beforeH - lh;
+      let afterW = w + kw - 1 - beforeW - lw;
+      if (afterH < 0 || afterW < 0) {
+        // Trailing zeros of the dilation (or rows the forward pass never read) that fall outside.
+        g = keep(run(backend, backendName, 'Slice', { x: g }, {
+          begin: [0, 0, 0, 0], size: [n, lh + Math.min(afterH, 0), lw + Math.min(afterW, 0), cout],
+        }));
+        afterH = Math.max(afterH, 0);
+        afterW = Math.max(afterW, 0);
+      }
+      const flipped = keep(run(backend, backendName, 'Reverse', { x: filter }, { dims: [0, 1] }));
+      const wT = keep(run(backend, backendName, 'Transpose', { x: flipped }, { perm: [0, 1, 3, 2] }));
+      const dx = run(backend, backendName, 'Conv2D', { x: g, filter: wT }, {
+        strides: [1, 1], pad: [[0, 0], [beforeH, afterH], [beforeW, afterW], [0, 0]], dataFormat: 'NHWC',
+        dilations: [1, 1], dimRoundingMode: undefined,
+      });
+      if (!channelsFirst) return dx;
+      keep(dx);
+      return run(backend, backendName, 'Transpose', { x: dx }, { perm: [0, 3, 1, 2] });
+    } finally {
+      free(backend, ...temps);
+    }
+  };
+}
+
+interface MaxPoolGradAttrs {
+  filterSize: number | [number, number];
+  strides: number | [number, number];
+  pad: Pad;
+  dimRoundingMode?: 'floor' | 'round' | 'ceil';
+}
+
+type Values = Float32Array | Int32Array | Uint8Array;
+
+/** Reads a tensor's values without copying where the backend allows (wasm heap view, cpu array). */
+function values(backend: Backend, t: Info): Values {
+  const b = backend as unknown as {
+    typedArrayFromHeap?: (t: Info) => Values;
+    data?: { get(id: tf.DataId): { values: Values } };
+  };
+  if (b.typedArrayFromHeap) return b.typedArrayFromHeap(t);
+  if (b.data) return b.data.get(t.dataId).values;
+  return backend.readSync(t.dataId) as Values;
+}
+
+/** A new float32 tensor filled by `fill(out)`, written in place on wasm's heap or handed to cpu. */
+function output(backend: Backend, shape: number[], fill: (out: Float32Array) => void): Info {
+  const b = backend as unknown as {
+    makeOutput?: (shape: number[], dtype: 'float32') => Info;
+    typedArrayFromHeap?: (t: Info) => Float32Array;
+    makeTensorInfo?: (shape: number[], dtype: 'float32', values: Float32Array) => Info;
+  };
+  if (b.makeOutput && b.typedArrayFromHeap) {
+    const out = b.makeOutput(shape, 'float32');
+    try {
+      const view = b.typedArrayFromHeap(out);
+      view.fill(0);
+      fill(view);
+    } catch (e) {
+      backend.disposeData(out.dataId);
+      throw e;
+    }
+    return out;
+  }
+  if (!b.makeTensorInfo) throw new Error('fast-kernels: MaxPoolGrad needs a wasm- or cpu-like backend');
+  const arr = new Float32Array(shape.reduce((a, d) => a * d, 1));
+  fill(arr);
+  return b.makeTensorInfo(shape, 'float32', arr);
+}
+
+/**
+ * MaxPoolGrad: each output gradient goes to the first maximum of its window (row-major), windows that
+ * overlap adding up, as tfjs's cpu kernel does. A window holding only −∞ (or NaN) passes nothing.
+ */
+export function maxPoolGradFirstMax({ inputs, backend, attrs }: { inputs: Record<string, Info>; backend: Backend; attrs: MaxPoolGradAttrs }): Info {
+  const { dy, input } = inputs;
+  const { filterSize, strides, pad, dimRoundingMode } = attrs;
+  const info = tf.backend_util.computePool2DInfo(input.shape as [number, number, number, number], filterSize, strides, 1, pad, dimRoundingMode);
+  const { batchSize: n, inHeight: h, inWidth: w, inChannels: c, outHeight: oh, outWidth: ow } = info;
+  const { strideHeight: sh, strideWidth: sw, filterHeight: fh, filterWidth: fw } = info;
+  const top = info.padInfo.top;
+  const left = info.padInfo.left;
+  return output(backend, input.shape, (dx) => {
+    // Views on wasm's heap are taken after the output is allocated (an allocation can move the heap).
+    const x = values(backend, input);
+    const g = values(backend, dy);
+    const best = new Float64Array(c);
+    const at = new Int32Array(c);
+    for (let b = 0; b < n; b++) {
+      for (let oy = 0; oy < oh; oy++) {
+        const y0 = oy * sh - top;
+        const yLo = Math.max(y0, 0);
+        const yHi = Math.min(y0 + fh, h);
+        for (let ox = 0; ox < ow; ox++) {
+          const x0 = ox * sw - left;
+          const xLo = Math.max(x0, 0);
+          const xHi = Math.min(x0 + fw, w);
+          best.fill(-Infinity);
+          at.fill(-1);
+          for (let yy = yLo; yy < yHi; yy++) {
+            for (let xx = xLo; xx < xHi; xx++) {
+              const base = ((b * h + yy) * w + xx) * c;
+              for (let ch = 0; ch < c; ch++) {
+                const v = x[base + ch];
+                if (v > best[ch]) {
+                  best[ch] = v;
+                  at[ch] = base + ch;
+                }
+              }
+            }
+          }
+          const gBase = ((b * oh + oy) * ow + ox) * c;
+          for (let ch = 0; ch < c; ch++) if (at[ch] >= 0) dx[at[ch]] += g[gBase + ch];
+        }
+      }
+    }
+  });
+}
+
+export const fastKernels: KernelConfig[] = [
+  { kernelName: 'Conv2DBackpropInput', backendName: 'wasm', kernelFunc: conv2dBackpropInputViaConv2D('wasm') as unknown as KernelConfig['kernelFunc'] },
+  { kernelName: 'MaxPoolGrad', backendName: 'wasm', kernelFunc: maxPoolGradFirstMax as unknown as KernelConfig['kernelFunc'] },
+  { kernelName: 'MaxPoolGrad', backendName: 'cpu', kernelFunc: maxPoolGradFirstMax as unknown as KernelConfig['kernelFunc'] },
+];
+
+for (const k of fastKernels) registerScopedKernel(k);

@@ -1,0 +1,200 @@
+/**
+ * The scoped fast kernels (src/models/fast-kernels.ts) against tfjs's own kernels on the cpu backend,
+ * called directly on both backends across shapes, paddings, strides, channels and batch sizes; leak
+ * checks on tensors and on the backend's data; and the swap itself through withGradientRules.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { setBackend } from '../../src/backend';
+import { withGradientRules } from '../../src/models/gradient-rules';
+import { conv2dBackpropInputViaConv2D, fastKernels, maxPoolGradFirstMax } from '../../src/models/fast-kernels';
+
+type Info = tf.TensorInfo;
+type Shape4 = [number, number, number, number];
+
+/** Deterministic values in [-1, 1) (mulberry32); `levels` > 0 rounds them to that many steps (ties). */
+function values(size: number, seed: number, levels = 0): Float32Array {
+  let a = seed >>> 0;
+  const out = new Float32Array(size);
+  for (let i = 0; i < size; i++) {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    const u = ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    out[i] = levels > 0 ? Math.floor(u * levels) : u * 2 - 1;
+  }
+  return out;
+}
+
+const size = (s: number[]) => s.reduce((a, b) => a * b, 1);
+
+/** tfjs's own cpu kernel, called on the cpu backend's instance with plain arrays in and out. */
+function cpuReference(kernelName: string, inputs: Record<string, { shape: number[]; values: Float32Array }>, attrs: object): Float32Array {
+  const cpu = tf.findBackend('cpu') as tf.KernelBackend & { makeTensorInfo(s: number[], d: string, v: Float32Array): Info };
+  const infos: Record<string, Info> = {};
+  for (const [k, v] of Object.entries(inputs)) infos[k] = cpu.makeTensorInfo(v.shape, 'float32', v.values);
+  const out = tf.getKernel(kernelName, 'cpu')!.kernelFunc({ inputs: infos, backend: cpu, attrs: attrs as tf.NamedAttrMap }) as Info;
+  const result = cpu.readSync(out.dataId) as Float32Array;
+  for (const t of [...Object.values(infos), out]) cpu.disposeData(t.dataId);
+  return Float32Array.from(result);
+}
+
+/** Runs a kernel function on the active backend; returns its values and checks that it leaks nothing. */
+function runHere(fn: (args: { inputs: Record<string, Info>; backend: tf.KernelBackend; attrs: never }) => Info,
+  inputs: Record<string, { shape: number[]; values: Float32Array }>, attrs: object): { shape: number[]; values: Float32Array } {
+  const backend = tf.backend();
+  const tensors: Record<string, tf.Tensor> = {};
+  for (const [k, v] of Object.entries(inputs)) tensors[k] = tf.tensor(v.values, v.shape, 'float32');
+  const tensorsBefore = tf.memory().numTensors;
+  const dataBefore = backend.numDataIds();
+  const out = fn({ inputs: tensors, backend, attrs: attrs as never });
+  const result = { shape: out.shape, values: Float32Array.from(backend.readSync(out.dataId) as Float32Array) };
+  backend.disposeData(out.dataId);
+  expect(tf.memory().numTensors).toBe(tensorsBefore);
+  expect(backend.numDataIds()).toBe(dataBefore);
+  tf.dispose(Object.values(tensors));
+  return result;
+}
+
+/** |a − b| ≤ tol · max|b| elementwise (relative to the largest value). */
+function expectClose(a: Float32Array, b: Float32Array, tol = 1e-5): void {
+  expect(a.length).toBe(b.length);
+  let scale = 0;
+  for (const v of b) scale = Math.max(scale, Math.abs(v));
+  let worst = 0;
+  for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i] - b[i]));
+  expect(worst).toBeLessThanOrEqual(tol * Math.max(scale, 1e-30));
+}
+
+function outSize(inSize: number, k: number, s: number, pad: 'same' | 'valid'): number {
+  return pad === 'same' ? Math.ceil(inSize / s) : Math.floor((inSize - k) / s) + 1;
+}
+
+interface ConvCase { x: Shape4; k: [number, number]; cout: number; strides: [number, number]; pad: 'same' | 'valid' }
+
+const convCases: ConvCase[] = [];
+for (const pad of ['same', 'valid'] as const) {
+  for (const strides of [[1, 1], [2, 2], [2, 1]] as [number, number][]) {
+    convCases.push({ x: [1, 7, 9, 3], k: [3, 3], cout: 8, strides, pad });
+    convCases.push({ x: [3, 8, 6, 1], k: [3, 2], cout: 3, strides, pad });
+    convCases.push({ x: [1, 5, 5, 8], k: [1, 1], cout: 1, strides, pad });
+    convCases.push({ x: [3, 10, 11, 8], k: [5, 5], cout: 8, strides, pad });
+    convCases.push({ x: [1, 6, 6, 3], k: [2, 2], cout: 8, strides, pad });
+  }
+}
+
+interface PoolCase { x: Shape4; f: number | [number, number]; s: number | [number, number]; pad: 'same' | 'valid' }
+
+const poolCases: PoolCase[] = [];
+for (const pad of ['same', 'valid'] as const) {
+  for (const x of [[1, 8, 8, 3], [3, 7, 9, 8], [1, 5, 6, 1]] as Shape4[]) {
+    poolCases.push({ x, f: 2, s: 2, pad }, { x, f: 3, s: 2, pad }, { x, f: 2, s: 1, pad }, { x, f: 3, s: 1, pad }, { x, f: [3, 2], s: [2, 1], pad });
+  }
+}
+
+const pair = (v: number | [number, number]): [number, number] => (typeof v === 'number' ? [v, v] : v);
+
+function poolInputs(c: PoolCase, levels: number, seed: number) {
+  const [fh, fw] = pair(c.f);
+  const [sh, sw] = pair(c.s);
+  const dyShape = [c.x[0], outSize(c.x[1], fh, sh, c.pad), outSize(c.x[2], fw, sw, c.pad), c.x[3]];
+  const x = { shape: c.x as number[], values: values(size(c.x), seed, levels) };
+  const attrs = { filterSize: c.f, strides: c.s, pad: c.pad, dimRoundingMode: undefined };
+  const output = { shape: dyShape, values: cpuReference('MaxPool', { x }, attrs) };
+  const dy = { shape: dyShape, values: values(size(dyShape), seed + 1) };
+  return { inputs: { dy, input: x, output }, attrs };
+}
+
+describe.each(['cpu', 'wasm'] as const)('fast kernels on %s', (backend) => {
+  beforeAll(async () => {
+    await setBackend(backend);
+  });
+
+  test.each(convCases.map((c) => [`x [${c.x}] k ${c.k} → ${c.cout} strides ${c.strides} ${c.pad}`, c] as const))(
+    'Conv2DBackpropInput equals the cpu kernel: %s', (_name, c) => {
+      const [kh, kw] = c.k;
+      const dyShape = [c.x[0], outSize(c.x[1], kh, c.strides[0], c.pad), outSize(c.x[2], kw, c.strides[1], c.pad), c.cout];
+      const inputs = {
+        dy: { shape: dyShape, values: values(size(dyShape), 11) },
+        filter: { shape: [kh, kw, c.x[3], c.cout], values: values(kh * kw * c.x[3] * c.cout, 12) },
+      };
+      const attrs = { strides: c.strides, pad: c.pad, dataFormat: 'NHWC', dimRoundingMode: undefined, inputShape: c.x };
+      const got = runHere(conv2dBackpropInputViaConv2D(backend) as never, inputs, attrs);
+      expect(got.shape).toEqual(c.x);
+      expectClose(got.values, cpuReference('Conv2DBackpropInput', inputs, attrs));
+    },
+  );
+
+  test('Conv2DBackpropInput with NCHW data equals the cpu kernel', () => {
+    const inputShape: Shape4 = [2, 3, 7, 6];
+    const dyShape = [2, 4, 4, 3];
+    const inputs = {
+      dy: { shape: dyShape, values: values(size(dyShape), 21) },
+      filter: { shape: [3, 3, 3, 4], values: values(3 * 3 * 3 * 4, 22) },
+    };
+    const attrs = { strides: [2, 2], pad: 'same', dataFormat: 'NCHW', dimRoundingMode: undefined, inputShape };
+    const got = runHere(conv2dBackpropInputViaConv2D(backend) as never, inputs, attrs);
+    expect(got.shape).toEqual(inputShape);
+    expectClose(got.values, cpuReference('Conv2DBackpropInput', inputs, attrs));
+  });
+
+  test.each(poolCases.map((c) => [`x [${c.x}] f ${c.f} s ${c.s} ${c.pad}`, c] as const))(
+    'MaxPoolGrad equals the cpu kernel, ties included: %s', (_name, c) => {
+      for (const levels of [0, 3]) {
+        const { inputs, attrs } = poolInputs(c, levels, 31 + levels);
+        const got = runHere(maxPoolGradFirstMax as never, inputs, attrs);
+        expect(got.shape).toEqual(c.x);
+        expectClose(got.values, cpuReference('MaxPoolGrad', inputs, attrs));
+      }
+    },
+  );
+
+  test('MaxPoolGrad passes nothing from a window of −∞', () => {
+    const x = { shape: [1, 2, 2, 1], values: new Float32Array([-Infinity, -Infinity, -Infinity, -Infinity]) };
+    const inputs = { dy: { shape: [1, 1, 1, 1], values: new Float32Array([5]) }, input: x, output: { shape: [1, 1, 1, 1], values: new Float32Array([-Infinity]) } };
+    const attrs = { filterSize: 2, strides: 2, pad: 'valid' };
+    expect(Array.from(runHere(maxPoolGradFirstMax as never, inputs, attrs).values)).toEqual([0, 0, 0, 0]);
+    expect(Array.from(cpuReference('MaxPoolGrad', inputs, attrs))).toEqual([0, 0, 0, 0]);
+  });
+
+  test('the kernels are swapped in only inside withGradientRules, and gradients through them are right', () => {
+    const original = tf.getKernel('MaxPoolGrad', backend)!.kernelFunc;
+    const mine = fastKernels.filter((k) => k.backendName === backend);
+    expect(mine.length).toBeGreaterThan(0);
+    withGradientRules({}, () => {
+      for (const k of mine) expect(tf.getKernel(k.kernelName, backend)!.kernelFunc).toBe(k.kernelFunc);
+    });
+    expect(tf.getKernel('MaxPoolGrad', backend)!.kernelFunc).toBe(original);
+
+    // d/dx Σ r·maxPool(relu(conv(x, w)), 2×2/2) through tf.grad: with our kernels vs without (random
+    // values, so no ties and both tie rules agree).
+    const x = tf.tensor4d(values(2 * 9 * 10 * 3, 41), [2, 9, 10, 3]);
+    const w = tf.tensor4d(values(3 * 3 * 3 * 8, 42), [3, 3, 3, 8]);
+    const w2 = tf.tensor4d(values(3 * 3 * 8 * 4, 43), [3, 3, 8, 4]);
+    const f = (xi: tf.Tensor) => {
+      const h = tf.maxPool(tf.relu(tf.conv2d(xi as tf.Tensor4D, w, 1, 'same')), 2, 2, 'valid');
+      const y = tf.maxPool(tf.conv2d(h, w2, 2, 'same'), 3, 1, 'same');
+      return tf.sum(tf.mul(y, tf.sin(tf.range(0, y.size).reshape(y.shape))));
+    };
+    const before = tf.memory().numTensors;
+    const dataBefore = tf.backend().numDataIds();
+    const fast = withGradientRules({}, () => tf.tidy(() => tf.grad(f)(x)));
+    const plain = tf.tidy(() => tf.grad(f)(x));
+    expectClose(fast.dataSync() as Float32Array, plain.dataSync() as Float32Array);
+    tf.dispose([fast, plain]);
+    expect(tf.memory().numTensors).toBe(before);
+    expect(tf.backend().numDataIds()).toBe(dataBefore);
+    tf.dispose([x, w, w2]);
+  });
+
+  if (backend === 'wasm') {
+    test("tfjs-backend-wasm's own MaxPoolGrad sends ties elsewhere (the tie cases above test something)", () => {
+      const { inputs, attrs } = poolInputs({ x: [1, 8, 8, 3], f: 2, s: 2, pad: 'valid' }, 3, 34);
+      const own = runHere(tf.getKernel('MaxPoolGrad', 'wasm')!.kernelFunc as never, inputs, attrs);
+      const reference = cpuReference('MaxPoolGrad', inputs, attrs);
+      let differ = 0;
+      for (let i = 0; i < reference.length; i++) if (own.values[i] !== reference[i]) differ++;
+      expect(differ).toBeGreaterThan(0);
+    });
+  }
+});
