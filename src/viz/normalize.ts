@@ -178,9 +178,19 @@ export function scalesOf(stacks: MapStack[], o: ResolvedOptions): [number, numbe
 
 /** Writes the normalized values of one map (src) into out. */
 export function applyScale(src: ArrayLike<number>, out: Float32Array, [lo, hi]: [number, number], mode: NormalizeMode, offset = 0, length = src.length): void {
+  const end = offset + length;
+  if (mode === 'signed') {
+    // 0.5 + 0.5 x / hi, written out so that an all-zero map lands on 0.5 too.
+    const half = 0.5 / Math.max(hi, EPS);
+    for (let i = offset; i < end; i++) {
+      const t = 0.5 + src[i] * half;
+      out[i] = t > 0 ? (t < 1 ? t : 1) : 0;
+    }
+    return;
+  }
   const inv = 1 / Math.max(hi - lo, EPS);
   const abs = mode === 'abs';
-  for (let i = offset, end = offset + length; i < end; i++) {
+  for (let i = offset; i < end; i++) {
     const x = abs ? Math.abs(src[i]) : src[i];
     const t = (x - lo) * inv;
     out[i] = t > 0 ? (t < 1 ? t : 1) : 0;
