@@ -60,9 +60,10 @@ describe.each(['cpu', 'wasm'] as const)('true AvgPool gradient on %s', (backend)
 
   test.each(cases.map((c) => [`x [${c.x}] window ${c.f} stride ${c.s} ${c.pad}`, c] as const))(
     'equals finite differences of the forward pass: %s', (_name, c) => {
-      const x = tf.randomUniform(c.x, -1, 1, 'float32', 5);
-      const outShape = tf.avgPool(x, c.f, c.s, c.pad).shape;
-      const r = tf.randomUniform(outShape, -1, 1, 'float32', 6) as tf.Tensor4D;
+      const x = tf.randomUniform(c.x, -1, 1, 'float32', 5) as tf.Tensor4D;
+      const pooled = tf.avgPool(x, c.f, c.s, c.pad) as tf.Tensor4D;
+      const r = tf.randomUniform(pooled.shape, -1, 1, 'float32', 6) as tf.Tensor4D;
+      pooled.dispose();
       const before = tf.memory().numTensors;
       const dataBefore = tf.backend().numDataIds();
       const grad = withGradientRules({}, () => tf.tidy(() => tf.grad((xi) => tf.sum(objective(c, r)(xi as tf.Tensor4D)))(x)));
