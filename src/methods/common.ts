@@ -79,27 +79,53 @@ export function pickColumns(scores: tf.Tensor2D, indices: tf.Tensor1D | number[]
 }
 
 /**
- * The selector for a target, checked against the scores when it runs. The default picks the argmax of
- * the scores it sees, so use `resolveTarget` when the same items are evaluated at perturbed inputs.
+ * The selector for a target. With `k` (the number of outputs) the target is checked now, outside any
+ * tf.grad (an error thrown inside tf.grad would leak the tensors tfjs saved for the backward pass); a
+ * function target is probed on zeros `[n,k]`. The default picks the argmax of the scores it sees, so use
+ * `resolveTarget` when the same items are evaluated at perturbed inputs.
  */
-export function selector(where: string, target: Target | undefined, n: number): ScoreSelector {
+export function selector(where: string, target: Target | undefined, n: number, k?: number): ScoreSelector {
   if (typeof target === 'function') {
-    return (scores) => {
-      const s = target(scores);
+    const checked = (s: tf.Tensor): tf.Tensor1D => {
       if (!(s instanceof tf.Tensor) || s.size !== n || (s.rank !== 1 && !(s.rank === 2 && s.shape[1] === 1))) {
         throw new TargetError(where, `the target function must return one score per batch item (shape [${n}]), got ${s instanceof tf.Tensor ? `shape [${s.shape}]` : typeof s}`);
       }
       return s.reshape([n]) as tf.Tensor1D;
     };
+    if (k !== undefined) tf.tidy(() => checked(target(tf.zeros([n, k]) as tf.Tensor2D)));
+    return (scores) => checked(target(scores));
   }
   if (target === undefined) {
     return (scores) => (scores.shape[1] === 1 ? (scores.reshape([n]) as tf.Tensor1D) : pickColumns(scores, tf.argMax(scores, 1) as tf.Tensor1D));
   }
   if (Array.isArray(target)) {
     if (target.length !== n) throw new TargetError(where, `target has ${target.length} entries for a batch of ${n}; give one per item or a single number`);
+    if (k !== undefined) {
+      const idx = target.map((t, i) => checkIndex(where, t, k, `target[${i}]`));
+      return (scores) => pickColumns(scores, idx);
+    }
     return (scores) => pickColumns(scores, target.map((t, i) => checkIndex(where, t, scores.shape[1], `target[${i}]`)));
   }
+  if (k !== undefined) {
+    const idx = new Array(n).fill(checkIndex(where, target, k, 'target'));
+    return (scores) => pickColumns(scores, idx);
+  }
   return (scores) => pickColumns(scores, new Array(n).fill(checkIndex(where, target, scores.shape[1], 'target')));
+}
+
+/** Number of scores per item: from a LayersModel's static output shape, else from one forward pass. */
+export function outputCount(where: string, model: Model, x: tf.Tensor4D, options: ForwardOptions): number {
+  if (isLayersModel(model)) {
+    const shape = model.outputs[0].shape.slice(1);
+    if (shape.every((d) => d !== null)) return shape.reduce((a: number, b) => a * (b as number), 1);
+  }
+  return tf.tidy(() => forwardScores(where, model, x.slice([0, 0, 0, 0], [1, -1, -1, -1]), options).shape[1]);
+}
+
+/** A selector whose target is fully checked before any gradient is taken. */
+export function checkedSelector(where: string, model: Model, x: tf.Tensor4D, options: CommonOptions): ScoreSelector {
+  const needsK = options.target !== undefined;
+  return selector(where, options.target, x.shape[0], needsK ? outputCount(where, model, x, options) : undefined);
 }
 
 /**
@@ -109,9 +135,16 @@ export function selector(where: string, target: Target | undefined, n: number): 
 export async function resolveTarget(
   where: string, model: Model, x: tf.Tensor4D, target: Target | undefined, options: ForwardOptions,
 ): Promise<number[] | ((output: tf.Tensor2D) => tf.Tensor)> {
-  if (typeof target === 'function') return target;
   const n = x.shape[0];
   const scores = tf.tidy(() => forwardScores(where, model, x, options));
+  if (typeof target === 'function') {
+    try {
+      tf.tidy(() => selector(where, target, n)(scores));
+    } finally {
+      scores.dispose();
+    }
+    return target;
+  }
   try {
     const k = scores.shape[1];
     if (target === undefined) {

@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import { forwardScores } from '../models/forward';
 import { withGradientRules, ReluRule } from '../models/gradient-rules';
 import type { Model } from '../models/types';
-import { checkInput, checkModel, CommonOptions, oneOf, ScoreSelector, selector } from './common';
+import { checkInput, checkModel, CommonOptions, oneOf, ScoreSelector, checkedSelector } from './common';
 
 /**
  * ∂score/∂input for a batch, with the ReLU rule given (sync; use inside tf.tidy or dispose the result).
@@ -36,7 +36,7 @@ export async function vanillaGradient(model: Model, input: tf.Tensor, options: V
   const where = 'vanillaGradient';
   checkModel(where, model);
   const x = await checkInput(where, model, input);
-  return inputGradient(where, model, x, selector(where, options.target, x.shape[0]), options);
+  return inputGradient(where, model, x, checkedSelector(where, model, x, options), options);
 }
 
 /** Gradient × input (Shrikumar et al. 2016), input-shaped. The caller owns the result. */
@@ -44,7 +44,7 @@ export async function gradientTimesInput(model: Model, input: tf.Tensor, options
   const where = 'gradientTimesInput';
   checkModel(where, model);
   const x = await checkInput(where, model, input);
-  const select = selector(where, options.target, x.shape[0]);
+  const select = checkedSelector(where, model, x, options);
   return tf.tidy(() => tf.mul(inputGradient(where, model, x, select, options), x) as tf.Tensor4D);
 }
 
@@ -85,6 +85,6 @@ export async function saliencyMap(model: Model, input: tf.Tensor, options: Salie
   checkModel(where, model);
   const reduce = oneOf(where, 'reduce', options.reduce ?? 'maxAbs', CHANNEL_REDUCTIONS);
   const x = await checkInput(where, model, input);
-  const select = selector(where, options.target, x.shape[0]);
+  const select = checkedSelector(where, model, x, options);
   return tf.tidy(() => reduceChannels(inputGradient(where, model, x, select, options), reduce));
 }

@@ -8,7 +8,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Model } from '../models/types';
-import { checkInput, checkModel, CommonOptions, selector } from './common';
+import { checkInput, checkModel, CommonOptions, checkedSelector } from './common';
 import { inputGradient } from './gradient';
 
 export type GuidedBackpropOptions = CommonOptions;
@@ -17,12 +17,12 @@ export async function guidedBackprop(model: Model, input: tf.Tensor, options: Gu
   const where = 'guidedBackprop';
   checkModel(where, model);
   const x = await checkInput(where, model, input);
-  return inputGradient(where, model, x, selector(where, options.target, x.shape[0]), { ...options, relu: 'guided' });
+  return inputGradient(where, model, x, checkedSelector(where, model, x, options), { ...options, relu: 'guided' });
 }
 
 export async function deconvnet(model: Model, input: tf.Tensor, options: GuidedBackpropOptions = {}): Promise<tf.Tensor4D> {
   const where = 'deconvnet';
   checkModel(where, model);
   const x = await checkInput(where, model, input);
-  return inputGradient(where, model, x, selector(where, options.target, x.shape[0]), { ...options, relu: 'deconvnet' });
+  return inputGradient(where, model, x, checkedSelector(where, model, x, options), { ...options, relu: 'deconvnet' });
 }
