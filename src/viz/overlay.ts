@@ -160,15 +160,15 @@ function topRegion(t: Float32Array, percent: number): Uint8Array {
   return region;
 }
 
-/** Pixels of the region within `width - 1` pixels (Chebyshev) of a pixel outside it. */
+/** Pixels of the region within `width` pixels (Chebyshev distance) of a pixel outside it. */
 function outline(region: Uint8Array, h: number, w: number, width: number): Uint8Array {
   const edge = new Uint8Array(region.length);
   const r = width;
   for (let y = 0; y < h; y++) {
     for (let x = 0; x < w; x++) {
       if (!region[y * w + x]) continue;
-      search: for (let dy = -r + 1; dy < r; dy++) {
-        for (let dx = -r + 1; dx < r; dx++) {
+      search: for (let dy = -r; dy <= r; dy++) {
+        for (let dx = -r; dx <= r; dx++) {
           const yy = y + dy, xx = x + dx;
           if (yy < 0 || yy >= h || xx < 0 || xx >= w) continue;
           if (!region[yy * w + xx]) { edge[y * w + x] = 1; break search; }
