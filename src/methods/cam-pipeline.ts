@@ -166,6 +166,16 @@ export async function fixTargets(
   return target;
 }
 
+/**
+ * `rowSelector` for targets fixed by `fixTargets`: `rows[r]` is the batch item of score row r. A model with
+ * one output needs no column picked (tfjs's oneHot, which pickColumns uses, rejects a depth of 1).
+ */
+export function targetSelector(where: string, target: ResolvedTarget, rows: number[]): ScoreSelector {
+  const pick = rowSelector(where, target, rows);
+  if (typeof target === 'function') return pick;
+  return (scores) => (scores.shape[1] === 1 ? (tf.reshape(scores, [rows.length]) as tf.Tensor1D) : pick(scores));
+}
+
 /** Everything after the input checks, for callers that have checked the input and fixed the targets. */
 export async function camOnChecked(
   where: string,
@@ -181,7 +191,7 @@ export async function camOnChecked(
   let activation: tf.Tensor4D;
   let gradient: tf.Tensor4D | null = null;
   if (variant.needsGradient) {
-    const select = rowSelector(where, target, Array.from({ length: n }, (_, i) => i));
+    const select = targetSelector(where, target, Array.from({ length: n }, (_, i) => i));
     ({ activation, gradient } = layerGradient(where, model, x, layer, select, forward));
   } else {
     activation = tf.tidy(() => forwardToLayer(where, model, x, layer.name) as tf.Tensor4D);

@@ -7,8 +7,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Model } from '../models/types';
-import { camOnChecked, fixTargets, resolveCamLayer } from './cam-pipeline';
-import { checkInput, checkModel, CommonOptions, rowSelector } from './common';
+import { camOnChecked, fixTargets, resolveCamLayer, targetSelector } from './cam-pipeline';
+import { checkInput, checkModel, CommonOptions } from './common';
 import { gradCamWeights } from './grad-cam';
 import { inputGradient } from './gradient';
 
@@ -32,7 +32,7 @@ export async function guidedGradCam(model: Model, input: tf.Tensor4D, options: G
   const forward = { preSoftmax: options.preSoftmax };
   const map = await camOnChecked(where, gradCamWeights, model, x, layer, target, { relu: true, upsample: true, ...forward });
   try {
-    const select = rowSelector(where, target, Array.from({ length: x.shape[0] }, (_, i) => i));
+    const select = targetSelector(where, target, Array.from({ length: x.shape[0] }, (_, i) => i));
     return tf.tidy(() => tf.mul(inputGradient(where, model, x, select, { ...forward, relu: 'guided' }), tf.expandDims(map, 3)) as tf.Tensor4D);
   } finally {
     map.dispose();
