@@ -63,14 +63,29 @@ export function describe(x: unknown): string {
   return typeof x;
 }
 
-/** Throws InputError naming the first NaN or infinite value. */
-export function checkFinite(where: string, what: string, a: FloatArray): void {
+/**
+ * The smallest and largest value, throwing InputError naming the first NaN or infinite value. One pass
+ * does both, since every map is checked and most are then scaled by their range.
+ */
+export function finiteRange(where: string, what: string, a: FloatArray): [number, number] {
   const d = a.data;
+  let lo = Infinity, hi = -Infinity;
+  // x * 0 is NaN exactly for NaN and ±Infinity, so `probe` stays 0 for finite data.
+  let probe = 0;
   for (let i = 0; i < d.length; i++) {
-    if (!Number.isFinite(d[i])) {
-      throw new InputError(where, `${what} holds ${d[i]} at index ${i} (shape [${a.shape.join(', ')}]); maps must be finite`);
+    const v = d[i];
+    if (v < lo) lo = v;
+    if (v > hi) hi = v;
+    probe += v * 0;
+  }
+  if (probe !== 0) {
+    for (let i = 0; i < d.length; i++) {
+      if (!Number.isFinite(d[i])) {
+        throw new InputError(where, `${what} holds ${d[i]} at index ${i} (shape [${a.shape.join(', ')}]); maps must be finite`);
+      }
     }
   }
+  return [lo, hi];
 }
 
 /** A stack of 2-D maps: n maps of h×w, stored one after another. */
@@ -79,6 +94,8 @@ export interface MapStack {
   n: number;
   h: number;
   w: number;
+  /** [min, max] over all maps of the stack, when known (found while checking for NaN). */
+  range?: [number, number];
 }
 
 /** Views a [H,W] or [N,H,W] array (also [N,H,W,1]) as a stack of maps. */
@@ -97,7 +114,7 @@ export function asMapStack(where: string, what: string, a: FloatArray): MapStack
 export async function readMaps(where: string, what: string, x: unknown): Promise<MapStack> {
   const a = await readArray(where, what, x);
   const stack = asMapStack(where, what, a);
-  checkFinite(where, what, a);
+  stack.range = finiteRange(where, what, a);
   return stack;
 }
 

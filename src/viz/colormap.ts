@@ -189,11 +189,18 @@ export function colormap(nameOrFn: ColormapSpec): Colormap {
   return reversed ? (t) => cm(1 - clamp01(t)) : cm;
 }
 
-/** `size` colors sampled at t = i / (size - 1), as r, g, b bytes one after another. */
+/** Tables of named colormaps, by lower-case name and size: they never change, and d3 is slow to sample. */
+const lutCache = new Map<string, Uint8Array>();
+
+/** `size` colors sampled at t = i / (size - 1), as r, g, b bytes one after another (a new array). */
 export function colormapLUT(nameOrFn: ColormapSpec, size = 256): Uint8Array {
   if (!Number.isInteger(size) || size < 2) throw new OptionError('colormapLUT', `size must be an integer >= 2, but got ${size}`);
   const cm = colormap(nameOrFn);
+  const key = typeof nameOrFn === 'string' ? `${nameOrFn.toLowerCase()}/${size}` : null;
+  const cached = key === null ? undefined : lutCache.get(key);
+  if (cached) return cached.slice();
   const lut = new Uint8Array(size * 3);
   for (let i = 0; i < size; i++) lut.set(cm(i / (size - 1)), i * 3);
+  if (key !== null) lutCache.set(key, lut.slice());
   return lut;
 }

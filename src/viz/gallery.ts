@@ -1,6 +1,6 @@
 /** Galleries: many maps or images tiled into one atlas, e.g. the channels of a layer's activations. */
 import { InputError, OptionError } from '../errors';
-import { ArrayInput, FloatArray, MapStack, checkFinite, describe, isHostArray, isTensor, readArray } from './array';
+import { ArrayInput, FloatArray, MapStack, describe, finiteRange, isHostArray, isTensor, readArray } from './array';
 import { ColormapSpec, colormapLUT } from './colormap';
 import { GLYPH_ADVANCE, GLYPH_HEIGHT, drawText } from './font';
 import { RGBAImage, floatToImage } from './image';
@@ -118,8 +118,7 @@ export async function gallery(maps: ArrayInput | (ArrayInput | RGBAImage)[], opt
   const stacks: MapStack[] = [];
   const tiles: Tile[] = [];
   const addStack = (s: MapStack, what: string, a: FloatArray): void => {
-    checkFinite(where, what, a);
-    stacks.push(s);
+    stacks.push({ ...s, range: finiteRange(where, what, a) });
     for (let i = 0; i < s.n; i++) tiles.push({ kind: 'map', stack: stacks.length - 1, index: i, h: s.h, w: s.w });
   };
 

@@ -131,14 +131,17 @@ function absMax(a: ArrayLike<number>): number {
 
 type ResolvedOptions = ReturnType<typeof checkNormalizeOptions>;
 
-/** [lo, hi] of one set of values, in the mode's own terms (|x| for "abs", x otherwise). */
-function rangeOf(values: Float32Array, o: ResolvedOptions): [number, number] {
+/**
+ * [lo, hi] of one set of values, in the mode's own terms (|x| for "abs", x otherwise). `known` is the
+ * values' [min, max] when already found.
+ */
+function rangeOf(values: Float32Array, o: ResolvedOptions, known?: [number, number]): [number, number] {
   const p = o.percentile;
   if (o.mode === 'minmax') {
-    return p === 100 ? minMax(values) : [percentile(values, 100 - p), percentile(values, p)];
+    return p === 100 ? known ?? minMax(values) : [percentile(values, 100 - p), percentile(values, p)];
   }
   let hi: number;
-  if (p === 100) hi = absMax(values);
+  if (p === 100) hi = known ? Math.max(Math.abs(known[0]), Math.abs(known[1])) : absMax(values);
   else {
     const abs = new Float32Array(values.length);
     for (let i = 0; i < values.length; i++) abs[i] = Math.abs(values[i]);
@@ -167,32 +170,43 @@ export function scalesOf(stacks: MapStack[], o: ResolvedOptions): [number, numbe
       let at = 0;
       for (const s of stacks) { all.set(s.data, at); at += s.data.length; }
     }
-    const r = rangeOf(all, o);
+    const known = stacks.every((s) => s.range)
+      ? [Math.min(...stacks.map((s) => (s.range as [number, number])[0])), Math.max(...stacks.map((s) => (s.range as [number, number])[1]))] as [number, number]
+      : undefined;
+    const r = rangeOf(all, o, known);
     return stacks.map((s) => Array.from({ length: s.n }, () => r));
   }
   return stacks.map((s) => {
     const size = s.h * s.w;
-    return Array.from({ length: s.n }, (_, m) => rangeOf(s.data.subarray(m * size, (m + 1) * size), o));
+    // A stack's range is its one map's range when it holds one map.
+    return Array.from({ length: s.n }, (_, m) => rangeOf(s.data.subarray(m * size, (m + 1) * size), o, s.n === 1 ? s.range : undefined));
   });
 }
 
-/** Writes the normalized values of one map (src) into out. */
-export function applyScale(src: ArrayLike<number>, out: Float32Array, [lo, hi]: [number, number], mode: NormalizeMode, offset = 0, length = src.length): void {
-  const end = offset + length;
+/**
+ * The affine form of a scale: t = clamp(a f(x) + b, 0, 1) with f = |x| when `abs`, else x. Render loops
+ * use it to color values without an intermediate array.
+ */
+export interface ScaleCoefficients {
+  a: number;
+  b: number;
+  abs: boolean;
+}
+
+export function coefficients([lo, hi]: [number, number], mode: NormalizeMode): ScaleCoefficients {
   if (mode === 'signed') {
-    // 0.5 + 0.5 x / hi, written out so that an all-zero map lands on 0.5 too.
-    const half = 0.5 / Math.max(hi, EPS);
-    for (let i = offset; i < end; i++) {
-      const t = 0.5 + src[i] * half;
-      out[i] = t > 0 ? (t < 1 ? t : 1) : 0;
-    }
-    return;
+    // 0.5 + 0.5 x / hi, written so that an all-zero map lands on 0.5 too.
+    return { a: 0.5 / Math.max(hi, EPS), b: 0.5, abs: false };
   }
-  const inv = 1 / Math.max(hi - lo, EPS);
-  const abs = mode === 'abs';
-  for (let i = offset; i < end; i++) {
-    const x = abs ? Math.abs(src[i]) : src[i];
-    const t = (x - lo) * inv;
+  const a = 1 / Math.max(hi - lo, EPS);
+  return { a, b: -lo * a, abs: mode === 'abs' };
+}
+
+/** Writes the normalized values of one map (src[offset .. offset + length]) into out. */
+export function applyScale(src: ArrayLike<number>, out: Float32Array, range: [number, number], mode: NormalizeMode, offset = 0, length = src.length): void {
+  const { a, b, abs } = coefficients(range, mode);
+  for (let i = offset, end = offset + length; i < end; i++) {
+    const t = a * (abs ? Math.abs(src[i]) : src[i]) + b;
     out[i] = t > 0 ? (t < 1 ? t : 1) : 0;
   }
 }

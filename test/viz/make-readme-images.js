@@ -6,7 +6,8 @@
 'use strict';
 const path = require('path');
 const tf = require('@tensorflow/tfjs');
-const { overlay, gallery, saveImage, ready, setBackend } = require('../../dist');
+const { ready, setBackend } = require('../../dist/backend');
+const { overlay, gallery, saveImage } = require('../../dist/viz');
 
 const SIZE = 192;
 
