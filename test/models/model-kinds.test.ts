@@ -54,7 +54,7 @@ describe.each(['cpu', 'wasm'] as const)('model kinds on %s', (backend) => {
     // Gradient with respect to the input through nested + skip paths, against central differences.
     const g = await vanillaGradient(outer, x.slice([0, 0, 0, 0], [1, -1, -1, -1]), { target: 2 });
     const gv = await g.data();
-    const x0 = (await x.slice([0, 0, 0, 0], [1, -1, -1, -1]).data()).slice();
+    const x0 = Float32Array.from(await x.slice([0, 0, 0, 0], [1, -1, -1, -1]).data());
     const f = (arr: Float32Array) => tf.tidy(() => forwardScores('t', outer, tf.tensor4d(arr, [1, 11, 11, 3]))).dataSync()[2];
     for (const i of [0, 17, 100, 250, 362]) {
       const h = 1e-2;
