@@ -155,10 +155,15 @@ export function maxPoolGradFirstMax({ inputs, backend, attrs }: { inputs: Record
   const { strideHeight: sh, strideWidth: sw, filterHeight: fh, filterWidth: fw } = info;
   const top = info.padInfo.top;
   const left = info.padInfo.left;
+  const twoByTwo = fh === 2 && fw === 2 && sh === 2 && sw === 2 && top === 0 && left === 0 && 2 * oh <= h && 2 * ow <= w;
   return output(backend, input.shape, (dx) => {
     // Views on wasm's heap are taken after the output is allocated (an allocation can move the heap).
     const x = values(backend, input);
     const g = values(backend, dy);
+    if (twoByTwo) {
+      maxPool2x2Grad(x, g, dx, n, h, w, c, oh, ow);
+      return;
+    }
     const best = new Float64Array(c);
     const at = new Int32Array(c);
     for (let b = 0; b < n; b++) {
@@ -190,6 +195,32 @@ export function maxPoolGradFirstMax({ inputs, backend, attrs }: { inputs: Record
       }
     }
   });
+}
+
+/** The common 2×2/2 pooling without padding, unrolled (about twice the speed of the general loop). */
+function maxPool2x2Grad(x: Values, g: Values, dx: Float32Array, n: number, h: number, w: number, c: number, oh: number, ow: number): void {
+  const row = w * c;
+  let gi = 0;
+  for (let b = 0; b < n; b++) {
+    for (let oy = 0; oy < oh; oy++) {
+      let i0 = (b * h + 2 * oy) * row;
+      for (let ox = 0; ox < ow; ox++, i0 += 2 * c) {
+        for (let ch = 0; ch < c; ch++, gi++) {
+          const p0 = i0 + ch;
+          const p1 = p0 + c;
+          const p2 = p0 + row;
+          const p3 = p2 + c;
+          let m = -Infinity;
+          let at = -1;
+          if (x[p0] > m) (m = x[p0]), (at = p0);
+          if (x[p1] > m) (m = x[p1]), (at = p1);
+          if (x[p2] > m) (m = x[p2]), (at = p2);
+          if (x[p3] > m) (m = x[p3]), (at = p3);
+          if (at >= 0) dx[at] += g[gi];
+        }
+      }
+    }
+  }
 }
 
 export const fastKernels: KernelConfig[] = [

@@ -149,12 +149,19 @@ describe.each(['cpu', 'wasm'] as const)('fast kernels on %s', (backend) => {
     },
   );
 
-  test('MaxPoolGrad passes nothing from a window of −∞', () => {
-    const x = { shape: [1, 2, 2, 1], values: new Float32Array([-Infinity, -Infinity, -Infinity, -Infinity]) };
-    const inputs = { dy: { shape: [1, 1, 1, 1], values: new Float32Array([5]) }, input: x, output: { shape: [1, 1, 1, 1], values: new Float32Array([-Infinity]) } };
-    const attrs = { filterSize: 2, strides: 2, pad: 'valid' };
-    expect(Array.from(runHere(maxPoolGradFirstMax as never, inputs, attrs).values)).toEqual([0, 0, 0, 0]);
-    expect(Array.from(cpuReference('MaxPoolGrad', inputs, attrs))).toEqual([0, 0, 0, 0]);
+  test.each([
+    ['a window of −∞ passes nothing', [-Infinity, -Infinity, -Infinity, -Infinity], [0, 0, 0, 0]],
+    ['NaN is never the maximum', [NaN, 1, 2, NaN], [0, 0, 5, 0]],
+  ])('MaxPoolGrad as the cpu kernel: %s', (_name, window, expected) => {
+    for (const [shape, attrs] of [
+      [[1, 2, 2, 1], { filterSize: 2, strides: 2, pad: 'valid' }], // the unrolled 2×2 path
+      [[1, 2, 2, 1], { filterSize: 2, strides: 1, pad: 'valid' }], // the general path
+    ] as const) {
+      const x = { shape: [...shape], values: new Float32Array(window) };
+      const inputs = { dy: { shape: [1, 1, 1, 1], values: new Float32Array([5]) }, input: x, output: { shape: [1, 1, 1, 1], values: new Float32Array([Math.max(...window)]) } };
+      expect(Array.from(runHere(maxPoolGradFirstMax as never, inputs, attrs).values)).toEqual(expected);
+      expect(Array.from(cpuReference('MaxPoolGrad', inputs, attrs))).toEqual(expected);
+    }
   });
 
   test('the kernels are swapped in only inside withGradientRules, and gradients through them are right', () => {
