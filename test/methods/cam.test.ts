@@ -7,6 +7,7 @@ import { gradCamPlusPlus } from '../../src/methods/grad-cam-plus-plus';
 import { guidedGradCam } from '../../src/methods/guided-grad-cam';
 import { layerCam } from '../../src/methods/layer-cam';
 import { scoreCam } from '../../src/methods/score-cam';
+import { toGraphModel } from '../fixtures/graph-model';
 import { CAM_LAYER, RANDOM_CNNS, randomCnn, randomInput } from '../reference/models';
 import { itemOf, RefNet, relErr, T3 } from '../reference/net';
 
@@ -372,6 +373,54 @@ describe.each(['cpu', 'wasm'] as const)('CAM family on %s', (backend) => {
       }
       out.dispose();
     });
+  });
+
+  test('a GraphModel gives the same maps as the LayersModel it was converted from', async () => {
+    const model = randomCnn('separateFlatten', 14);
+    const graph = await toGraphModel(model);
+    const x = randomInput(model, 2, 6);
+    const runs: [string, (m: tf.LayersModel | tf.GraphModel, o: { layer?: string }) => Promise<tf.Tensor>][] = [
+      ['gradCam', (m, o) => gradCam(m, x, { ...o, relu: false })],
+      ['gradCamPlusPlus', (m, o) => gradCamPlusPlus(m, x, o)],
+      ['layerCam', (m, o) => layerCam(m, x, { ...o, upsample: false })],
+      ['scoreCam', (m, o) => scoreCam(m, x, { ...o, batchSize: 4 })],
+      ['guidedGradCam', (m, o) => guidedGradCam(m, x, o)],
+    ];
+    for (const [name, run] of runs) {
+      const a = await run(model, { layer: 'r1' });
+      const n0 = tf.memory().numTensors;
+      const b = await run(graph, { layer: 'r1' });
+      expect([name, relErr(await b.data(), await a.data()) < 1e-4]).toEqual([name, true]);
+      b.dispose();
+      expect(tf.memory().numTensors).toBe(n0);
+      a.dispose();
+    }
+    // The default layer of a GraphModel: the last node with a 4-D output on the input (here "r2").
+    const byDefault = await gradCam(graph, x, { upsample: false });
+    const named = await gradCam(model, x, { upsample: false, layer: 'r2' });
+    expect(relErr(await byDefault.data(), await named.data())).toBeLessThan(1e-4);
+    tf.dispose([byDefault, named, x]);
+    model.dispose();
+    graph.dispose();
+  });
+
+  test('a one-output (regression) model needs no target', async () => {
+    const model = tf.sequential({
+      layers: [
+        tf.layers.conv2d({ name: 'c', inputShape: [6, 6, 1], filters: 3, kernelSize: 3, activation: 'relu', kernelInitializer: tf.initializers.randomNormal({ seed: 3 }) }),
+        tf.layers.globalAveragePooling2d({ name: 'gap' }),
+        tf.layers.dense({ name: 'y', units: 1, kernelInitializer: tf.initializers.randomNormal({ seed: 4 }) }),
+      ],
+    });
+    const x = tf.randomUniform([2, 6, 6, 1], 0, 1, 'float32', 5) as tf.Tensor4D;
+    const a = await gradCam(model, x, { relu: false, upsample: false });
+    const c = await cam(model, x, { upsample: false });
+    const s = await scoreCam(model, x);
+    const scaled = tf.mul(a, 16);
+    expect(relErr(await scaled.data(), await c.data())).toBeLessThan(1e-5);
+    expect(s.shape).toEqual([2, 6, 6]);
+    tf.dispose([a, c, s, x, scaled]);
+    model.dispose();
   });
 
   test('the input is unchanged and nothing leaks, for every method', async () => {

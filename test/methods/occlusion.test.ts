@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { setBackend } from '../../src/backend';
 import { InputError, OptionError, TargetError } from '../../src/errors';
 import { occlusion, windowSpans } from '../../src/methods/occlusion';
+import { toGraphModel } from '../fixtures/graph-model';
 import { RANDOM_CNNS, randomCnn, randomInput } from '../reference/models';
 import { itemOf, RefNet, relErr } from '../reference/net';
 
@@ -143,6 +144,28 @@ describe.each(['cpu', 'wasm'] as const)('occlusion on %s', (backend) => {
       x.dispose();
       model.dispose();
     });
+  });
+
+  test('a plain function model and a GraphModel', async () => {
+    // F(x)_c = Σ_ij x(i,j,c): with target 1 a window's drop is the sum of channel 1 inside it.
+    const f = (v: tf.Tensor4D) => tf.sum(v, [1, 2]);
+    const x = tf.tidy(() => tf.stack([tf.zeros([4, 4]), tf.range(0, 16).reshape([4, 4])], 2).expandDims(0)) as tf.Tensor4D;
+    const map = await occlusion(f, x, { window: 2, stride: 2, target: 1 });
+    // Tiles of [[0,1,2,3],[4,5,6,7],...]: sums 0+1+4+5 = 10, 2+3+6+7 = 18, 42, 50.
+    await expectNear(map, [[[10, 10, 18, 18], [10, 10, 18, 18], [42, 42, 50, 50], [42, 42, 50, 50]]], [1, 4, 4]);
+
+    const model = randomCnn('stridedAvgSame', 15);
+    const graph = await toGraphModel(model);
+    const xr = randomInput(model, 2, 8);
+    const a = await occlusion(model, xr, { window: 3, stride: 2 });
+    const n0 = tf.memory().numTensors;
+    const b = await occlusion(graph, xr, { window: 3, stride: 2 });
+    expect(relErr(await b.data(), await a.data())).toBeLessThan(1e-4);
+    b.dispose();
+    expect(tf.memory().numTensors).toBe(n0);
+    tf.dispose([map, x, a, xr]);
+    model.dispose();
+    graph.dispose();
   });
 
   test('batched equals unbatched; the input is unchanged; nothing leaks', async () => {
