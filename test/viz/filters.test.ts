@@ -90,7 +90,9 @@ describe('resizeMap', () => {
   test('equals tf.image.resizeBilinear with half-pixel centers', async () => {
     const src = tf.tensor3d(Float32Array.from({ length: 2 * 5 * 7 }, (_, i) => Math.cos(i) * i), [2, 5, 7]);
     for (const size of [[10, 14], [3, 4], [17, 5], [5, 7]] as [number, number][]) {
+      const before = tf.memory().numTensors;
       const got = await resizeMap(src, size);
+      expect(tf.memory().numTensors).toBe(before + 1); // the result, which the caller owns
       const want = tf.tidy(() => tf.image.resizeBilinear(src.expandDims(3) as tf.Tensor4D, size, false, true).squeeze([3]));
       expect(got.shape).toEqual([2, ...size]);
       const [g, w] = [await got.data(), await want.data()];

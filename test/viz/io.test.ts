@@ -30,7 +30,9 @@ describe('loadImage', () => {
     fs.writeFileSync(file, bytes);
     const sources = [bytes, new Uint8Array(bytes), file, `file://${file}`, `data:image/png;base64,${bytes.toString('base64')}`];
     for (const src of sources) {
+      const before = tf.memory().numTensors;
       const t = await loadImage(src);
+      expect(tf.memory().numTensors).toBe(before + 1); // only the result, which the caller owns
       expect(t.shape).toEqual([2, 3, 3]);
       expect(t.dtype).toBe('float32');
       const v = Array.from(await t.data());

@@ -9,6 +9,7 @@ import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { overlay, heatmap, gallery, saveImage, colormap, normalize, RGBAImage } from '../../src/viz';
 import { InputError, OptionError } from '../../src/errors';
+import { setBackend } from '../../src/backend';
 import { useCpu, decodePNG, expectMatchesImage, testImageData, blobData, expectNoLeak, EXPECTED_DIR } from './helpers';
 
 beforeAll(useCpu);
@@ -162,6 +163,26 @@ describe('heatmap', () => {
     expect(out.pixel(20, 12).slice(0, 3)).toEqual(colormap('rdbu_r')(1));
     await saveAndCompare('heatmap-signed', out);
     map.dispose();
+  });
+});
+
+describe('backends', () => {
+  test('the wasm backend gives the same pixels as cpu (tensors are only read)', async () => {
+    const draw = async () => {
+      const [img, map] = [image(), blob()];
+      const out = await expectNoLeak(() => overlay(img, map, { sigma: 2, alpha: 0.5, colormap: 'viridis' }));
+      tf.dispose([img, map]);
+      return out;
+    };
+    const onCpu = await draw();
+    await setBackend('wasm');
+    try {
+      expect(tf.getBackend()).toBe('wasm');
+      const onWasm = await draw();
+      expect(Buffer.from(onWasm.data).equals(Buffer.from(onCpu.data))).toBe(true);
+    } finally {
+      await setBackend('cpu');
+    }
   });
 });
 
