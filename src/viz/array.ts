@@ -31,7 +31,10 @@ export function isHostArray(x: unknown): x is HostArray {
   return Array.isArray(h.shape) && h.data != null && typeof (h.data as ArrayLike<number>).length === 'number';
 }
 
-/** Reads a tensor or host array into float32, checking that shape and data agree. */
+/**
+ * Reads a tensor or host array into float32, checking that shape and data agree. For a float32 tensor the
+ * data may be the backend's own buffer (the cpu backend hands it out): callers never write into it.
+ */
 export async function readArray(where: string, what: string, x: unknown): Promise<FloatArray> {
   if (isTensor(x)) {
     if (x.isDisposed) throw new InputError(where, `${what} tensor is disposed`);

@@ -1,4 +1,6 @@
 import * as fs from 'fs';
+import * as http from 'http';
+import type { AddressInfo } from 'net';
 import * as os from 'os';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
@@ -41,6 +43,23 @@ describe('loadImage', () => {
       // Alpha 128/255 over the white background.
       for (const c of v.slice(15)) expect(c).toBeCloseTo(1 - 128 / 255, 5);
       t.dispose();
+    }
+  });
+
+  test('PNG over HTTP; an HTTP error names the status', async () => {
+    const bytes = knownPNG();
+    const server = http.createServer((req, res) => {
+      if (req.url === '/cat.png') { res.writeHead(200, { 'content-type': 'image/png' }); res.end(bytes); } else { res.writeHead(404); res.end(); }
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    try {
+      const t = await loadImage(`http://127.0.0.1:${port}/cat.png`);
+      expect(Array.from(await t.data()).slice(0, 3)).toEqual([1, 0, 0]);
+      t.dispose();
+      await expect(loadImage(`http://127.0.0.1:${port}/nope.png`)).rejects.toThrow(`loadImage: fetching "http://127.0.0.1:${port}/nope.png" failed: HTTP 404 Not Found`);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
     }
   });
 
