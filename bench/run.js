@@ -176,6 +176,8 @@ async function main() {
   console.log(`saliency-lab bench: node ${process.version}, tfjs ${tf.version_core}${QUICK ? ', quick' : ''}`);
   console.log('Columns: median over n runs; × forward = median / a forward pass (batch 1) timed just before;');
   console.log('GFLOP/s = conv+dense FLOPs counted analytically / median; matmul GFLOP/s = 1024² matmul timed just before (cpu: 512², once per model).');
+  // Importing the package starts choosing a backend; let that finish before switching.
+  if (typeof sl.ready === 'function') await sl.ready();
   for (const backend of BACKENDS) {
     await sl.setBackend(backend);
     console.log(`\n## ${backend}`);
