@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import { initBackend, backendInfo, ready, BackendError, BACKENDS } from '../src';
+import { initBackend, backendInfo, ready, setBackend, BACKENDS } from '../src/backend';
+import { BackendError } from '../src/errors';
 
 /** A loader that behaves as if the named packages were not installed. */
 function without(...missing: string[]) {
@@ -39,6 +40,15 @@ describe('backend selection', () => {
     await expect(initBackend({ env: { SALIENCY_BACKEND: 'node-gpu' }, load: without('@tensorflow/tfjs-node-gpu') })).rejects.toThrow(
       /backend "node-gpu" cannot be used: @tensorflow\/tfjs-node-gpu not installed\. Install it with `npm install @tensorflow\/tfjs-node-gpu@4\.22\.0`/,
     );
+  });
+
+  test('an explicit choice made while the automatic one is loading wins', async () => {
+    await initBackend({ backend: 'cpu' });
+    const auto = initBackend({ env: {} });
+    const explicit = setBackend('cpu');
+    await Promise.all([auto, explicit]);
+    expect(tf.getBackend()).toBe('cpu');
+    expect(backendInfo()?.chosenBy).toBe('setBackend');
   });
 
   test('ready() keeps an explicit choice', async () => {

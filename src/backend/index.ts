@@ -95,7 +95,17 @@ async function activate(name: BackendName, load: PackageLoader): Promise<void> {
  * Picks and activates a backend (see the module comment for the order). Safe to call many times: the
  * first call decides unless `options.backend` asks for another. Returns what is in use.
  */
-export async function initBackend(options: InitOptions = {}): Promise<BackendInfo> {
+export function initBackend(options: InitOptions = {}): Promise<BackendInfo> {
+  // One choice at a time: an explicit choice made while the automatic one (started at import) is still
+  // loading must not be overridden when that finishes.
+  const run = queue.then(() => choose(options));
+  queue = run.catch(() => undefined);
+  return run;
+}
+
+let queue: Promise<unknown> = Promise.resolve();
+
+async function choose(options: InitOptions): Promise<BackendInfo> {
   const where = 'initBackend';
   const env = options.env ?? process.env;
   const load = options.load ?? defaultLoad;

@@ -74,6 +74,8 @@ function checkIndex(where: string, i: unknown, k: number, what: string): number 
 
 /** Picks one score per row with a one-hot mask (no gather: its gradient needs kernels wasm lacks). */
 export function pickColumns(scores: tf.Tensor2D, indices: tf.Tensor1D | number[]): tf.Tensor1D {
+  // One output (a regression): the only column (tf.oneHot rejects a depth of 1).
+  if (scores.shape[1] === 1) return scores.reshape([scores.shape[0]]) as tf.Tensor1D;
   const idx = Array.isArray(indices) ? tf.tensor1d(indices, 'int32') : indices;
   return tf.sum(tf.mul(scores, tf.oneHot(idx, scores.shape[1])), 1) as tf.Tensor1D;
 }
@@ -92,7 +94,11 @@ export function selector(where: string, target: Target | undefined, n: number, k
       }
       return s.reshape([n]) as tf.Tensor1D;
     };
-    if (k !== undefined) tf.tidy(() => checked(target(tf.zeros([n, k]) as tf.Tensor2D)));
+    if (k !== undefined) {
+      tf.tidy(() => {
+        checked(target(tf.zeros([n, k]) as tf.Tensor2D));
+      });
+    }
     return (scores) => checked(target(scores));
   }
   if (target === undefined) {
@@ -139,7 +145,9 @@ export async function resolveTarget(
   const scores = tf.tidy(() => forwardScores(where, model, x, options));
   if (typeof target === 'function') {
     try {
-      tf.tidy(() => selector(where, target, n)(scores));
+      tf.tidy(() => {
+        selector(where, target, n)(scores);
+      });
     } finally {
       scores.dispose();
     }

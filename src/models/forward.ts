@@ -153,7 +153,8 @@ export function forwardWithLayer(
     const out = first(original.call(layer, inputs, kwargs));
     const a = replace ? replace(out) : out;
     if (captured) tf.dispose(captured);
-    captured = tf.keep(a);
+    // A copy: tfjs-layers disposes intermediate outputs explicitly once the graph no longer needs them.
+    captured = tf.keep(tf.clone(a));
     return a;
   };
   const patches: Patch[] = [{ obj: layer, key: 'call', value: hooked }, ...(preSoftmax ? softmaxPatches(m) : [])];
@@ -181,7 +182,7 @@ export function forwardToLayer(where: string, model: Model, x: tf.Tensor4D, laye
   let captured: tf.Tensor | null = null;
   const original = layer.call;
   const hooked = (inputs: tf.Tensor | tf.Tensor[], kwargs: Record<string, unknown>) => {
-    captured = tf.keep(first(original.call(layer, inputs, kwargs)));
+    captured = tf.keep(tf.clone(first(original.call(layer, inputs, kwargs))));
     throw new StopForward();
   };
   try {

@@ -5,6 +5,8 @@ import { InputError, LayerError, ModelError, TargetError, UnknownLayerError } fr
 import { listLayers, defaultCamLayer, forwardScores, forwardWithLayer, endsInSoftmax } from '../../src/models';
 import { splitModel } from '../../src/models/split';
 import { vanillaGradient, saliencyMap } from '../../src/methods/gradient';
+import { integratedGradients } from '../../src/methods/integrated-gradients';
+import { smoothGrad } from '../../src/methods/smooth-grad';
 import { relErr } from '../reference/net';
 import { randomCnn, randomInput } from '../reference/models';
 
@@ -107,6 +109,17 @@ describe.each(['cpu', 'wasm'] as const)('model kinds on %s', (backend) => {
     const reg = tf.sequential({ layers: [tf.layers.flatten({ inputShape: [10, 9, 2] }), tf.layers.dense({ units: 1 })] });
     const gr = await vanillaGradient(reg, x);
     expect(gr.shape).toEqual(x.shape);
+    // One-output models through the looping methods; function targets leak nothing.
+    const before2 = tf.memory().numTensors;
+    const igr = await integratedGradients(reg, x, { steps: 3 });
+    const sgr = await smoothGrad(reg, x, { samples: 2, seed: 1 });
+    const fnTarget = (s: tf.Tensor2D) => s.sum(1);
+    const gf = await vanillaGradient(model, x, { target: fnTarget });
+    const sf = await smoothGrad(model, x, { samples: 2, seed: 1, target: fnTarget });
+    expect(igr.shape).toEqual(x.shape);
+    expect(sgr.shape).toEqual(x.shape);
+    tf.dispose([igr, sgr, gf, sf]);
+    expect(tf.memory().numTensors).toBe(before2);
     tf.dispose([g1, g0, gb, diff, gr, x, rank3, ints, wrongSize, nan]);
     reg.dispose();
     model.dispose();

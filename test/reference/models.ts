@@ -19,7 +19,7 @@ export type RandomCnn = (typeof RANDOM_CNNS)[number];
 export const CAM_LAYER: Record<RandomCnn, string> = {
   fusedGapSoftmax: 'c3',
   separateFlatten: 'r2',
-  stridedAvgSame: 'c2',
+  stridedAvgSame: 'a2',
 };
 
 export function randomCnn(kind: RandomCnn, seed = 1): tf.Sequential {
