@@ -125,8 +125,13 @@ export async function heatmapFigure(map: ArrayInput, options: HeatmapFigureOptio
     ...(o.title ? { title: { text: o.title } } : {}),
     width: o.width, height: o.height, xaxis: axes.x, yaxis: axes.y, margin: { l: 40, r: 20, t: o.title ? 50 : 20, b: 40 },
   };
-  const fallback = await heatmap({ data: s.data, shape: [s.h, s.w] }, { colormap: o.colormap, normalize: { mode: norm.mode, range: hi > lo ? [lo, hi] : [lo, lo + 1] } });
+  const fallback = await heatmap({ data: s.data, shape: [s.h, s.w] }, { colormap: o.colormap, normalize: { mode: norm.mode, range: drawable([lo, hi]) } });
   return new PlotlyFigure(data, layout, magnify(fallback, 256));
+}
+
+/** A range normalize accepts: a constant map's empty range [v, v] widens to [v, v + 1] (drawn as 0). */
+function drawable([lo, hi]: [number, number]): [number, number] {
+  return hi > lo ? [lo, hi] : [lo, lo + 1];
 }
 
 /** Nearest-neighbour magnification so that small maps are visible in the PNG fallback. */
@@ -208,7 +213,8 @@ export async function subplotsFigure(maps: ArrayInput | ArrayInput[], options: S
   const fallback = await gallery(panels.map((p) => ({ data: p.data, shape: [p.h, p.w] })), {
     columns: n, colormap: o.colormap, labels: o.titles ?? false, padding: 4,
     zoom: Math.max(1, Math.floor(128 / Math.max(panels[0].h, panels[0].w))),
-    normalize: { mode: norm.mode === 'abs' ? 'abs' : 'minmax', ...(shared ? { range: scales[0] } : {}) },
+    // The same color ranges as the plotly traces: the shared range, or each map's own.
+    normalize: shared ? { mode: norm.mode === 'abs' ? 'abs' : 'minmax', range: drawable(scales[0]) } : { mode: norm.mode, percentile: norm.percentile },
   });
   return new PlotlyFigure(data, layout, fallback);
 }

@@ -55,6 +55,14 @@ describe('plotly figure specs', () => {
     y.dispose();
   });
 
+  test('constant maps draw (as the colormap\'s low end) instead of failing', async () => {
+    const zero = { data: new Float32Array(4), shape: [2, 2] };
+    for (const fig of [await heatmapFigure(zero), await heatmapFigure(zero, { normalize: { mode: 'signed' } }), await subplotsFigure([zero, zero])]) {
+      expect(decodePNG(fig.fallback.toPNG()).width).toBeGreaterThan(0);
+    }
+    expect(Array.from((await heatmapFigure(zero)).fallback.data.subarray(0, 3))).toEqual(colormap('viridis')(0));
+  });
+
   test('plotlyColorscale samples our colormap', () => {
     const cs = plotlyColorscale('viridis', 3);
     expect(cs).toEqual([[0, 'rgb(68, 1, 84)'], [0.5, `rgb(${colormap('viridis')(0.5).join(', ')})`], [1, 'rgb(253, 231, 37)']]);
