@@ -63,6 +63,18 @@ describe('loadImage', () => {
     }
   });
 
+  test('gray and 16-bit PNGs become RGB in [0, 1]', async () => {
+    const gray = new PNG({ width: 2, height: 1, colorType: 0, inputColorType: 6 });
+    gray.data = Buffer.from([0, 0, 0, 255, 255, 255, 255, 255]);
+    const g = await loadImage(PNG.sync.write(gray, { colorType: 0, inputColorType: 6 }));
+    expect(Array.from(await g.data())).toEqual([0, 0, 0, 1, 1, 1]);
+    const deep = new PNG({ width: 1, height: 1, bitDepth: 16, colorType: 2, inputColorType: 6, inputHasAlpha: true });
+    deep.data = Buffer.from(new Uint16Array([65535, 0, 65535, 65535]).buffer);
+    const d = await loadImage(PNG.sync.write(deep, { bitDepth: 16, colorType: 2, inputColorType: 6 }));
+    expect(Array.from(await d.data())).toEqual([1, 0, 1]);
+    tf.dispose([g, d]);
+  });
+
   test('JPEG from bytes (lossy: within a few levels)', async () => {
     const w = 16, h = 8, data = Buffer.alloc(w * h * 4);
     for (let i = 0; i < w * h; i++) data.set([200, 100, 50, 255], i * 4);
