@@ -32,7 +32,10 @@ export interface OverlayOptions extends HeatmapOptions {
   alpha?: number;
   /** Normalized values below this are not colored ("heatmap" mode), in [0, 1]. Default 0. */
   threshold?: number;
-  /** Size of the kept region in "mask" and "contour" modes, percent of pixels in (0, 100]. Default 10. */
+  /**
+   * Size of the kept region in "mask" and "contour" modes, percent of pixels in (0, 100]: the pixels at or
+   * above the (100 - topPercent)-th percentile of the map (values tied at the cut are all kept). Default 10.
+   */
   topPercent?: number;
   /** Color outside the kept region ("mask") and where the map is 0 ("alpha"). Default [0, 0, 0]. */
   background?: [number, number, number];
@@ -78,10 +81,8 @@ function packRGB(r: number, g: number, b: number): number {
 /** Entries of the colormap lookup table used for rendering: finer than any 8-bit difference matters. */
 const LUT_SIZE = 1024;
 
-function checkUnit(where: string, name: string, v: unknown, lowOpen = false): number {
-  if (typeof v !== 'number' || !(lowOpen ? v > 0 : v >= 0) || !(v <= 1)) {
-    throw new OptionError(where, `${name} must be in ${lowOpen ? '(0' : '[0'}, 1], but got ${String(v)}`);
-  }
+function checkUnit(where: string, name: string, v: unknown): number {
+  if (typeof v !== 'number' || !(v >= 0 && v <= 1)) throw new OptionError(where, `${name} must be in [0, 1], but got ${String(v)}`);
   return v;
 }
 
@@ -142,7 +143,8 @@ function prepareMap(where: string, s: MapStack, h: number, w: number, o: typeof 
     }
     m = { data: resizeStack(s, h, w), n: 1, h, w };
   }
-  if (o.sigma > 0) m = { data: smoothStack(m, o.sigma), n: 1, h, w }; // a new range: not carried over
+  // Smoothing changes the range: the stack's known range is not carried over.
+  if (o.sigma > 0) m = { data: smoothStack(m, o.sigma), n: 1, h, w };
   const norm = checkNormalizeOptions(where, o.normalize);
   return { data: m.data, coef: coefficients(scalesOf([m], norm)[0][0], norm.mode) };
 }
