@@ -1,0 +1,141 @@
+/**
+ * The three shipped models: their architectures, what their outputs mean, and where their weights live
+ * (`models/<name>/` in the package, tfjs LayersModel format, made by `saliency-lab train <name>`).
+ */
+import * as path from 'path';
+import * as tf from '@tensorflow/tfjs';
+import { SHAPE_CLASSES } from '../data/shapes';
+
+export const SHIPPED_MODELS = ['shapes', 'road', 'rings'] as const;
+export type ShippedModelName = (typeof SHIPPED_MODELS)[number];
+
+export function isShippedModelName(name: string): name is ShippedModelName {
+  return (SHIPPED_MODELS as readonly string[]).includes(name);
+}
+
+/** The package's `models/` directory (the same from src/ under ts-jest and from dist/). */
+export const SHIPPED_MODELS_DIR = path.resolve(__dirname, '..', '..', 'models');
+
+/** Where a shipped model's `model.json` is. */
+export function shippedModelPath(name: ShippedModelName): string {
+  return path.join(SHIPPED_MODELS_DIR, name, 'model.json');
+}
+
+/** What a shipped model predicts; stored in its model.json as `userDefinedMetadata`. */
+export interface ShippedModelInfo {
+  dataset: ShippedModelName;
+  task: 'classification' | 'regression';
+  /** Class names in output order (classification only). */
+  classes?: string[];
+  /** What the single regression output is. */
+  output: string;
+  /** The layer a CAM method should use by default. */
+  camLayer: string;
+}
+
+export const SHIPPED_INFO: Record<ShippedModelName, ShippedModelInfo> = {
+  shapes: {
+    dataset: 'shapes', task: 'classification', classes: [...SHAPE_CLASSES],
+    output: 'class probabilities (softmax), in SHAPE_CLASSES order', camLayer: 'block3_conv2',
+  },
+  road: { dataset: 'road', task: 'regression', output: 'steering angle in degrees (negative = left)', camLayer: 'conv5' },
+  rings: { dataset: 'rings', task: 'regression', output: 'ring count (age) of the large scale', camLayer: 'block3_conv2' },
+};
+
+/** Seeded He-normal initializer (for ReLU layers): layer k of a model built with seed s gets its own stream. */
+function init(seed: number, k: number) {
+  return tf.initializers.heNormal({ seed: seed * 100 + k });
+}
+
+/**
+ * Batch normalization after a ReLU convolution. Without it these small nets sit at chance level for
+ * thousands of images (measured: shapes stayed at ln 6 loss for 3500 images); at inference it is a
+ * per-channel affine map.
+ */
+function bn(name: string) {
+  return tf.layers.batchNormalization({ name });
+}
+
+function conv(name: string, filters: number, seed: number, k: number, kernelSize = 3, strides = 1, padding: 'same' | 'valid' = 'same') {
+  return tf.layers.conv2d({
+    name, filters, kernelSize, strides, padding, activation: 'relu', kernelInitializer: init(seed, k),
+  });
+}
+
+/**
+ * VGG-style classifier for `shapes`: two single-conv blocks and a two-conv block (3×3, ReLU, batch
+ * normalization, max pooling between blocks); the last convolution feeds global average pooling and one
+ * softmax Dense layer directly: the CAM architecture.
+ */
+function shapesModel(size: number, seed: number): tf.Sequential {
+  const m = tf.sequential({ name: 'shapes_vgg' });
+  m.add(tf.layers.inputLayer({ inputShape: [size, size, 3], name: 'input' }));
+  m.add(conv('block1_conv1', 8, seed, 1));
+  m.add(bn('block1_bn1'));
+  m.add(tf.layers.maxPooling2d({ poolSize: 2, name: 'block1_pool' }));
+  m.add(conv('block2_conv1', 16, seed, 2));
+  m.add(bn('block2_bn1'));
+  m.add(tf.layers.maxPooling2d({ poolSize: 2, name: 'block2_pool' }));
+  m.add(conv('block3_conv1', 32, seed, 3));
+  m.add(bn('block3_bn1'));
+  m.add(conv('block3_conv2', 32, seed, 4));
+  m.add(tf.layers.globalAveragePooling2d({ name: 'gap' }));
+  m.add(tf.layers.dense({ units: SHAPE_CLASSES.length, activation: 'softmax', name: 'predictions', kernelInitializer: init(seed, 5) }));
+  return m;
+}
+
+/**
+ * DAVE-2-style steering regression (Bojarski et al. 2016, scaled down for 64×64 input): three 5×5
+ * stride-2 convolutions, two 3×3 convolutions, then fully connected layers to one linear output.
+ */
+function roadModel(size: number, seed: number): tf.Sequential {
+  const m = tf.sequential({ name: 'road_dave2' });
+  m.add(tf.layers.inputLayer({ inputShape: [size, size, 3], name: 'input' }));
+  m.add(conv('conv1', 12, seed, 1, 5, 2));
+  m.add(bn('bn1'));
+  m.add(conv('conv2', 18, seed, 2, 5, 2));
+  m.add(bn('bn2'));
+  m.add(conv('conv3', 24, seed, 3, 5, 2));
+  m.add(bn('bn3'));
+  m.add(conv('conv4', 32, seed, 4, 3, 1));
+  m.add(bn('bn4'));
+  m.add(conv('conv5', 32, seed, 5, 3, 1, 'valid'));
+  m.add(tf.layers.flatten({ name: 'flatten' }));
+  m.add(tf.layers.dense({ units: 64, activation: 'relu', name: 'fc1', kernelInitializer: init(seed, 6) }));
+  m.add(tf.layers.dense({ units: 16, activation: 'relu', name: 'fc2', kernelInitializer: init(seed, 7) }));
+  m.add(tf.layers.dense({ units: 1, name: 'steering', kernelInitializer: init(seed, 8) }));
+  return m;
+}
+
+/** Ring-count regression: small VGG-style trunk at full resolution first (rings are 2–3 px apart). */
+function ringsModel(size: number, seed: number): tf.Sequential {
+  const m = tf.sequential({ name: 'rings_regressor' });
+  m.add(tf.layers.inputLayer({ inputShape: [size, size, 3], name: 'input' }));
+  m.add(conv('block1_conv1', 8, seed, 1));
+  m.add(bn('block1_bn1'));
+  m.add(conv('block1_conv2', 8, seed, 2));
+  m.add(bn('block1_bn2'));
+  m.add(tf.layers.maxPooling2d({ poolSize: 2, name: 'block1_pool' }));
+  m.add(conv('block2_conv1', 16, seed, 3));
+  m.add(bn('block2_bn1'));
+  m.add(tf.layers.maxPooling2d({ poolSize: 2, name: 'block2_pool' }));
+  m.add(conv('block3_conv1', 32, seed, 4));
+  m.add(bn('block3_bn1'));
+  m.add(conv('block3_conv2', 32, seed, 5));
+  m.add(tf.layers.globalAveragePooling2d({ name: 'gap' }));
+  m.add(tf.layers.dense({ units: 32, activation: 'relu', name: 'fc1', kernelInitializer: init(seed, 6) }));
+  m.add(tf.layers.dense({
+    units: 1, name: 'age', kernelInitializer: init(seed, 7),
+    biasInitializer: tf.initializers.constant({ value: 5 }),
+  }));
+  return m;
+}
+
+/** A fresh, untrained model of a shipped architecture for `size`×`size` images. */
+export function buildShippedArchitecture(name: ShippedModelName, size = 64, seed = 1): tf.Sequential {
+  switch (name) {
+    case 'shapes': return shapesModel(size, seed);
+    case 'road': return roadModel(size, seed);
+    case 'rings': return ringsModel(size, seed);
+  }
+}
