@@ -11,6 +11,7 @@ export interface Command {
 /** Subcommands by name, loaded lazily so that `saliency-lab kernel` does not load tfjs models it won't use. */
 const COMMANDS: Record<string, () => Command> = {
   backend: () => require('./commands/backend').command,
+  train: () => require('./commands/train').command,
   kernel: () => require('./commands/kernel').command,
   install: () => require('./commands/install').command,
   uninstall: () => require('./commands/uninstall').command,
