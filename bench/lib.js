@@ -59,32 +59,38 @@ function median(xs) {
 }
 
 /**
- * Times `fn` (async; returns what it made, which is disposed): `warmup` untimed calls, then `repeats`
- * timed ones. Each timing includes reading the result back (`data()`), so that lazy backends are done.
+ * One timed call of `fn` (async; returns what it made, which is then disposed), including reading the
+ * result back (`data()`) so that lazy backends are done: wall-clock ms and this process's CPU ms. Both
+ * backends measured here run on one thread, so CPU time is the compute time without the time this
+ * process waited for a core (this machine's cores are shared).
  */
-async function time(tf, fn, { repeats = 5, warmup = 1 } = {}) {
-  const once = async () => {
-    const t0 = process.hrtime.bigint();
-    const out = await fn();
-    const list = Array.isArray(out) ? out : [out];
-    for (const t of list) if (t instanceof tf.Tensor) await t.data();
-    const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-    tf.dispose(list);
-    return ms;
-  };
-  for (let i = 0; i < warmup; i++) await once();
-  const ms = [];
-  for (let i = 0; i < repeats; i++) ms.push(await once());
-  return { median: median(ms), n: ms.length, min: Math.min(...ms), max: Math.max(...ms) };
+async function measure(tf, fn) {
+  const c0 = process.cpuUsage();
+  const t0 = process.hrtime.bigint();
+  const out = await fn();
+  const list = Array.isArray(out) ? out : [out];
+  for (const t of list) if (t instanceof tf.Tensor) await t.data();
+  const wall = Number(process.hrtime.bigint() - t0) / 1e6;
+  const c = process.cpuUsage(c0);
+  tf.dispose(list);
+  return { wall, cpu: (c.user + c.system) / 1000 };
 }
 
-/** Measured matmul throughput of the active backend: n×n · n×n, 2n³ FLOP per product. */
+/** `warmup` untimed calls, then `repeats` timed ones: medians of wall and CPU ms. */
+async function time(tf, fn, { repeats = 5, warmup = 1 } = {}) {
+  for (let i = 0; i < warmup; i++) await measure(tf, fn);
+  const runs = [];
+  for (let i = 0; i < repeats; i++) runs.push(await measure(tf, fn));
+  return { median: median(runs.map((r) => r.wall)), cpu: median(runs.map((r) => r.cpu)), n: runs.length };
+}
+
+/** Measured matmul throughput of the active backend (per CPU second): n×n · n×n, 2n³ FLOP per product. */
 async function matmulGflops(tf, n = 1024, repeats = 5) {
   const a = tf.randomNormal([n, n], 0, 1, 'float32', 1);
   const b = tf.randomNormal([n, n], 0, 1, 'float32', 2);
   const t = await time(tf, () => tf.matMul(a, b), { repeats, warmup: 1 });
   tf.dispose([a, b]);
-  return { gflops: (2 * n ** 3) / (t.median * 1e6), ...t };
+  return { gflops: (2 * n ** 3) / (t.cpu * 1e6), ...t };
 }
 
 /** Fixed-width text table. */
@@ -95,4 +101,4 @@ function table(header, rows) {
   return [line(all[0]), '|' + widths.map((w) => '-'.repeat(w + 2)).join('|') + '|', ...all.slice(1).map(line)].join('\n');
 }
 
-module.exports = { vggLike, MODELS, forwardFlops, median, time, matmulGflops, table };
+module.exports = { vggLike, MODELS, forwardFlops, median, measure, time, matmulGflops, table };

@@ -14,6 +14,7 @@
 'use strict';
 const path = require('path');
 const fs = require('fs');
+const os = require('os');
 const { spawnSync } = require('child_process');
 const lib = require('./lib');
 
@@ -96,18 +97,30 @@ function plan(backend, modelName) {
 const fmt = (v, d = 1) => (v == null || !Number.isFinite(v) ? '—' : v.toFixed(d));
 
 /**
- * One row: the method's median, and beside it the forward pass and the matmul probe measured just before
- * it, so that ratios and "% of matmul" compare numbers taken under the same load (this machine's cores
- * are shared, and its speed drifts by 2× over minutes).
+ * One row: `repeats` rounds of (forward pass, matmul probe, the method), so that each ratio compares
+ * numbers taken within a second of each other; medians over the rounds. Ratios and GFLOP/s use CPU time
+ * (see lib.measure); wall-clock medians are shown too.
  */
-async function row(label, settings, passes, fn, ctx, opts) {
-  const fwd = await lib.time(tf, ctx.forward, { repeats: ctx.fwdRepeats, warmup: ctx.fwdWarmup });
-  const mm = ctx.mmOnce ?? (await lib.matmulGflops(tf, 1024, 3));
-  const t = await lib.time(tf, fn, opts);
-  const g = passes == null ? null : (passes * ctx.flops) / (t.median * 1e6);
-  ctx.fwd.push(fwd.median);
-  ctx.mm.push(mm.gflops);
-  return [label, settings, t.n, fmt(t.median), fmt(t.median / fwd.median), fmt(g), fmt(mm.gflops), fmt(g == null ? null : (100 * g) / mm.gflops, 0)];
+async function row(label, settings, passes, fn, ctx, { repeats, warmup }) {
+  for (let i = 0; i < warmup; i++) await lib.measure(tf, fn);
+  const r = { wall: [], cpu: [], ratio: [], gf: [], mm: [], pct: [] };
+  for (let i = 0; i < repeats; i++) {
+    const f = await lib.measure(tf, ctx.forward);
+    const mm = ctx.mmOnce ?? (await lib.matmulGflops(tf, 1024, 1));
+    const t = await lib.measure(tf, fn);
+    const g = passes == null ? null : (passes * ctx.flops) / (t.cpu * 1e6);
+    r.wall.push(t.wall);
+    r.cpu.push(t.cpu);
+    r.ratio.push(t.cpu / f.cpu);
+    r.mm.push(mm.gflops);
+    if (g != null) r.gf.push(g), r.pct.push((100 * g) / mm.gflops);
+    ctx.fwd.push(f.cpu);
+    ctx.mm.push(mm.gflops);
+  }
+  const med = (xs) => (xs.length ? lib.median(xs) : null);
+  const result = { label, ratio: med(r.ratio), gf: med(r.gf), pct: med(r.pct) };
+  ctx.results.push(result);
+  return [label, settings, repeats, fmt(med(r.wall)), fmt(med(r.cpu)), fmt(result.ratio), fmt(result.gf), fmt(med(r.mm)), fmt(result.pct, 0)];
 }
 
 async function benchModel(backend, modelName) {
@@ -116,14 +129,12 @@ async function benchModel(backend, modelName) {
   const model = lib.vggLike(tf, spec.size, spec.widths);
   const x = tf.randomUniform([1, spec.size, spec.size, 3], 0, 1, 'float32', 7);
   const ctx = {
-    flops: lib.forwardFlops(spec), fwd: [], mm: [],
+    flops: lib.forwardFlops(spec), fwd: [], mm: [], results: [],
     forward: () => tf.tidy(() => model.predict(x)),
-    fwdRepeats: backend === 'cpu' && modelName === 'vgg224' ? 1 : 3,
-    fwdWarmup: backend === 'cpu' && modelName === 'vgg224' ? 0 : 1,
     // The cpu backend's 1024² matmul takes seconds here: probe it once per block, at 512².
     mmOnce: backend === 'cpu' ? await lib.matmulGflops(tf, 512, 2) : null,
   };
-  await lib.time(tf, ctx.forward, { repeats: 0, warmup: 1 });
+  await lib.measure(tf, ctx.forward);
   const rows = [];
   rows.push(await row('forward pass', 'batch 1', 1, ctx.forward, ctx, { repeats: p.repeats + 2, warmup: 0 }));
 
@@ -133,29 +144,91 @@ async function benchModel(backend, modelName) {
     rows.push(await row('(tf.grad, tfjs kernels)', 'before fast-kernels', 2, grad, ctx, { repeats: QUICK ? 1 : 3, warmup: 0 }));
   }
 
+  const blank = ['', '', '', '', '', '', ''];
   for (const m of methods(spec.size)) {
     if (typeof sl[m.name] !== 'function') {
-      rows.push([m.name, 'not available (no such export in dist/ yet)', '', '', '', '', '', '']);
+      rows.push([m.name, 'not available (no such export in dist/ yet)', ...blank]);
       continue;
     }
     if (m.batched && !p.batched) {
-      rows.push([m.name, 'skipped: ' + p.note, '', '', '', '', '', '']);
+      rows.push([m.name, 'skipped: ' + p.note, ...blank]);
       continue;
     }
     const repeats = m.batched && p.batchedRepeats ? p.batchedRepeats : p.repeats;
     try {
       rows.push(await row(m.name, m.settings, m.passes, () => m.call(model, x), ctx, { repeats, warmup: p.warmup }));
     } catch (e) {
-      rows.push([m.name, `failed: ${String(e.message).split('\n')[0].slice(0, 90)}`, '', '', '', '', '', '']);
+      rows.push([m.name, `failed: ${String(e.message).split('\n')[0].slice(0, 90)}`, ...blank]);
     }
   }
   tf.dispose(x);
   model.dispose();
-  return `### ${backend}: ${spec.label}, ${fmt(ctx.flops / 1e6, 0)} MFLOP per forward pass\n\n` +
+  const text = `### ${backend}: ${spec.label}, ${fmt(ctx.flops / 1e6, 0)} MFLOP per forward pass\n\n` +
     (p.note ? `${p.note}.\n` : '') +
-    `Forward pass over the block: median ${fmt(lib.median(ctx.fwd))} ms; matmul ${ctx.mmOnce ? '512² (once)' : '1024²'} median ${fmt(lib.median(ctx.mm))} GFLOP/s ` +
-    `(range ${fmt(Math.min(...ctx.mm))}–${fmt(Math.max(...ctx.mm))}).\n\n` +
-    lib.table(['method', 'settings', 'n', 'median ms', '× forward', 'GFLOP/s', 'matmul GFLOP/s', '% of matmul'], rows);
+    `Forward pass (CPU time) median ${fmt(lib.median(ctx.fwd))} ms over the block; matmul ${ctx.mmOnce ? '512² (once)' : '1024²'} ` +
+    `median ${fmt(lib.median(ctx.mm))} GFLOP/s (range ${fmt(Math.min(...ctx.mm))}–${fmt(Math.max(...ctx.mm))}).\n\n` +
+    lib.table(['method', 'settings', 'n', 'wall ms', 'CPU ms', '× forward', 'GFLOP/s', 'matmul GFLOP/s', '% of matmul'], rows);
+  return { text, results: ctx.results };
+}
+
+/**
+ * The kernels that fast-kernels.ts replaces, per layer of the 224 model: tfjs's own kernel and ours beside
+ * the forward kernel of the same layer (CPU ms, median of paired rounds).
+ */
+async function benchKernels(backend) {
+  let fast;
+  try {
+    fast = require('../dist/models/fast-kernels');
+  } catch (e) {
+    return `kernels: dist/models/fast-kernels.js not available (${String(e.message).split('\n')[0]})`;
+  }
+  const be = tf.backend();
+  const ours = (name) => fast.fastKernels.find((k) => k.kernelName === name && k.backendName === backend);
+  const own = (name) => tf.getKernel(name, backend);
+  const once = (k, inputs, attrs) => {
+    const c0 = process.cpuUsage();
+    const out = k.kernelFunc({ inputs, backend: be, attrs });
+    const c = process.cpuUsage(c0);
+    be.disposeData(out.dataId);
+    return (c.user + c.system) / 1000;
+  };
+  const repeats = backend === 'cpu' ? 1 : QUICK ? 3 : 5;
+  const rows = [];
+  let size = 224;
+  let cin = 3;
+  for (const cout of lib.MODELS.vgg224.widths) {
+    const x = tf.randomNormal([1, size, size, cin], 0, 1, 'float32', 1);
+    const w = tf.randomNormal([3, 3, cin, cout], 0, 0.1, 'float32', 2);
+    const dy = tf.randomNormal([1, size, size, cout], 0, 1, 'float32', 3);
+    const a = tf.randomNormal([1, size, size, cout], 0, 1, 'float32', 4);
+    const pooled = tf.maxPool(a, 2, 2, 'valid');
+    const dyPool = tf.randomNormal(pooled.shape, 0, 1, 'float32', 5);
+    const convAttrs = { strides: [1, 1], pad: 'same', dataFormat: 'NHWC', dilations: [1, 1] };
+    const backAttrs = { strides: [1, 1], pad: 'same', dataFormat: 'NHWC', inputShape: [1, size, size, cin] };
+    const poolAttrs = { filterSize: 2, strides: 2, pad: 'valid' };
+    const t = { fwd: [], own: [], ours: [], pool: [], poolOwn: [], poolOurs: [] };
+    const conv = own('Conv2D');
+    for (let i = 0; i < repeats + 1; i++) {
+      const keep = i > 0; // the first round warms up
+      const push = (k, v) => keep && t[k].push(v);
+      push('fwd', once(conv, { x, filter: w }, convAttrs));
+      if (backend === 'wasm' || cin <= 8) push('own', once(own('Conv2DBackpropInput'), { dy, filter: w }, backAttrs));
+      if (ours('Conv2DBackpropInput')) push('ours', once(ours('Conv2DBackpropInput'), { dy, filter: w }, backAttrs));
+      push('pool', once(own('MaxPool'), { x: a }, poolAttrs));
+      push('poolOwn', once(own('MaxPoolGrad'), { dy: dyPool, input: a, output: pooled }, poolAttrs));
+      if (ours('MaxPoolGrad')) push('poolOurs', once(ours('MaxPoolGrad'), { dy: dyPool, input: a, output: pooled }, poolAttrs));
+    }
+    const m = (k) => (t[k].length ? lib.median(t[k]) : null);
+    const rel = (k, base) => (m(k) == null ? '—' : `${fmt(m(k))} (${fmt(m(k) / m(base))}×)`);
+    rows.push([`conv ${size}² ${cin}→${cout}`, fmt(m('fwd')), rel('own', 'fwd'), rel('ours', 'fwd'),
+      `maxpool ${size}²×${cout}`, fmt(m('pool'), 2), rel('poolOwn', 'pool'), rel('poolOurs', 'pool')]);
+    tf.dispose([x, w, dy, a, pooled, dyPool]);
+    cin = cout;
+    size /= 2;
+  }
+  return `### ${backend}: kernels of the 224 model (CPU ms, median of ${repeats}; × the forward kernel)\n\n` +
+    (backend === 'cpu' ? 'cpu: tfjs\'s own Conv2DBackpropInput is timed on the first layer only (seconds each); ours is not registered on cpu.\n\n' : '') +
+    lib.table(['layer', 'Conv2D', 'Conv2DBackpropInput (tfjs)', 'Conv2DBackpropInput (ours)', 'pool', 'MaxPool', 'MaxPoolGrad (tfjs)', 'MaxPoolGrad (ours)'], rows);
 }
 
 function otherBench(file) {
@@ -173,19 +246,43 @@ function otherBench(file) {
 
 async function main() {
   const t0 = Date.now();
-  console.log(`saliency-lab bench: node ${process.version}, tfjs ${tf.version_core}${QUICK ? ', quick' : ''}`);
-  console.log('Columns: median over n runs; × forward = median / a forward pass (batch 1) timed just before;');
-  console.log('GFLOP/s = conv+dense FLOPs counted analytically / median; matmul GFLOP/s = 1024² matmul timed just before (cpu: 512², once per model).');
+  const load = () => os.loadavg().map((l) => l.toFixed(1)).join(', ');
+  console.log(`saliency-lab bench: node ${process.version}, tfjs ${tf.version_core}, ${os.cpus().length} cores, load ${load()}${QUICK ? ', quick' : ''}`);
+  console.log('Columns: n rounds of (forward pass, matmul probe, method); medians. wall ms = clock time; CPU ms = this');
+  console.log('process\'s CPU time (both backends are single-threaded, so it leaves out waiting for a shared core);');
+  console.log('× forward = CPU ms / the same round\'s forward pass (batch 1); GFLOP/s = conv+dense FLOPs counted');
+  console.log('analytically / CPU ms; matmul GFLOP/s = the same round\'s 1024² matmul (cpu: 512², once per model).');
   // Importing the package starts choosing a backend; let that finish before switching.
   if (typeof sl.ready === 'function') await sl.ready();
+  const verdicts = [];
   for (const backend of BACKENDS) {
     await sl.setBackend(backend);
     console.log(`\n## ${backend}`);
-    for (const name of MODEL_NAMES) console.log('\n' + (await benchModel(backend, name)));
+    if (MODEL_NAMES.includes('vgg224')) console.log('\n' + (await benchKernels(backend)));
+    for (const name of MODEL_NAMES) {
+      const { text, results } = await benchModel(backend, name);
+      console.log('\n' + text);
+      if (backend === 'wasm' && name === 'vgg224') verdicts.push(...targets(results));
+    }
   }
-  console.log(`\nsaliency-lab bench: ${fmt((Date.now() - t0) / 1000, 0)} s`);
+  if (verdicts.length) console.log('\n## Targets of issue 2 (wasm, 224 model)\n\n' + verdicts.join('\n'));
+  console.log(`\nsaliency-lab bench: ${fmt((Date.now() - t0) / 1000, 0)} s, load ${load()}`);
   otherBench('viz.js');
   otherBench('kernel.js');
+}
+
+/** The issue's targets, checked against this run's medians. */
+function targets(results) {
+  const get = (label) => results.find((r) => r.label === label);
+  const out = [];
+  const sm = get('saliencyMap');
+  if (sm) out.push(`- saliency map ≤ 3× one forward pass: ${fmt(sm.ratio, 2)}× → ${sm.ratio <= 3 ? 'met' : `NOT met (by ${fmt(sm.ratio / 3, 2)}×)`}`);
+  for (const name of ['occlusion', 'smoothGrad', 'integratedGradients']) {
+    const r = get(name);
+    if (!r) out.push(`- ${name} ≥ 70% of matmul GFLOP/s: not measured (method not available)`);
+    else out.push(`- ${name} ≥ 70% of matmul GFLOP/s: ${fmt(r.pct, 0)}% → ${r.pct >= 70 ? 'met' : `NOT met (${fmt(70 - r.pct, 0)} points short)`}`);
+  }
+  return out;
 }
 
 main().catch((e) => {

@@ -5,7 +5,7 @@
  * - `Conv2DBackpropInput` (wasm): the input gradient of a convolution is itself a convolution, of the
  *   output gradient (zero-dilated when the stride is above 1, padded by `filter − 1 − pad`) with the
  *   filter flipped in space and with its in/out channels swapped. Composed from the backend's own
- *   `Conv2D` (XNNPACK), `Reverse`, `Transpose`, `PadV2`, `Slice` and `Reshape` kernels, it runs through the
+ *   `Conv2D` (XNNPACK), `Transpose`, `PadV2`, `Slice` and `Reshape` kernels (the filter is flipped in JS), it runs through the
  *   fast forward path: tfjs-backend-wasm's own kernel is a scalar loop, about 9× the forward `Conv2D`
  *   (FACTS.md). Not registered on cpu, where both are scalar loops of the same cost.
  * - `MaxPoolGrad` (wasm and cpu): one pass over the windows in NHWC order with the channels innermost,
@@ -83,8 +83,7 @@ export function conv2dBackpropInputViaConv2D(backendName: string) {
         afterH = Math.max(afterH, 0);
         afterW = Math.max(afterW, 0);
       }
-      const flipped = keep(run(backend, backendName, 'Reverse', { x: filter }, { dims: [0, 1] }));
-      const wT = keep(run(backend, backendName, 'Transpose', { x: flipped }, { perm: [0, 1, 3, 2] }));
+      const wT = keep(flipTranspose(backend, filter));
       const dx = run(backend, backendName, 'Conv2D', { x: g, filter: wT }, {
         strides: [1, 1], pad: [[0, 0], [beforeH, afterH], [beforeW, afterW], [0, 0]], dataFormat: 'NHWC',
         dilations: [1, 1], dimRoundingMode: undefined,
@@ -96,6 +95,23 @@ export function conv2dBackpropInputViaConv2D(backendName: string) {
       free(backend, ...temps);
     }
   };
+}
+
+/**
+ * The filter [kh,kw,cin,cout] flipped in space with in/out channels swapped: out[i,j,o,c] =
+ * W[kh−1−i, kw−1−j, c, o]. One pass in JS: the backend's Reverse + Transpose take ~10× longer on wasm.
+ */
+function flipTranspose(backend: Backend, filter: Info): Info {
+  const [kh, kw, cin, cout] = filter.shape;
+  return output(backend, [kh, kw, cout, cin], (out) => {
+    const w = values(backend, filter);
+    const taps = kh * kw;
+    let k = 0;
+    for (let tap = 0; tap < taps; tap++) {
+      const src = (taps - 1 - tap) * cin * cout;
+      for (let o = 0; o < cout; o++) for (let c = 0; c < cin; c++) out[k++] = w[src + c * cout + o];
+    }
+  });
 }
 
 interface MaxPoolGradAttrs {
