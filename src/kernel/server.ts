@@ -187,11 +187,37 @@ export class Kernel implements KernelHost, CommTransport {
     tslabJupyter.lastWriteDisplayData = (data: JSONObject, update: boolean) =>
       this.publish(update ? 'update_display_data' : 'display_data', { data: (data.data ?? {}) as JSONValue, metadata: (data.metadata ?? {}) as JSONValue, transient: (data.transient ?? {}) as JSONValue }, this.outputParent());
     process.on('SIGINT', () => this.interrupt());
-    process.on('uncaughtException', (err) => this.reportBackground('uncaught exception', err));
+    // Started by jupyter_client (it sets JPY_PARENT_PID): exit when that parent dies, as ipykernel does,
+    // so that a crashed client leaves no kernel behind.
+    if (process.env.JPY_PARENT_PID) {
+      const parent = process.ppid;
+      setInterval(() => {
+        if (process.ppid !== parent) {
+          this.log('the process that started the kernel is gone; exiting');
+          void this.close();
+        }
+      }, 1000).unref();
+    }
+    // Errors that escape cells and handlers are reported, never fatal. A capture callback rather than an
+    // 'uncaughtException' listener: libraries add listeners that rethrow (Emscripten's, in tfjs-backend-wasm,
+    // rethrows every unhandled rejection), and with the callback set, those throws land here too.
+    const onUncaught = (err: unknown) => this.reportBackground('uncaught exception', err);
+    try {
+      process.setUncaughtExceptionCaptureCallback(onUncaught);
+    } catch {
+      process.on('uncaughtException', onUncaught);
+    }
     process.on('unhandledRejection', (reason) => this.reportBackground('unhandled promise rejection', reason));
   }
 
+  private readonly reported = new WeakSet<object>();
+
   private reportBackground(what: string, thrown: unknown): void {
+    // The same error can arrive twice: as a rejection, then rethrown by another library's listener.
+    if (typeof thrown === 'object' && thrown !== null) {
+      if (this.reported.has(thrown)) return;
+      this.reported.add(thrown);
+    }
     const e = errorFromThrown(thrown);
     const text = `${what}: ${e.traceback.join('\n')}\n`;
     if (this.outputParent()) this.writeStream('stderr', text);
@@ -591,6 +617,7 @@ export class Kernel implements KernelHost, CommTransport {
   async close(): Promise<void> {
     if (this.closing) return;
     this.closing = true;
+    this.log('shutting down');
     this.flushStreams();
     this.commManager.clear();
     await Promise.race([Promise.all(Object.values(this.out).map((o) => o.drain())), new Promise((r) => setTimeout(r, 1000))]);

@@ -52,7 +52,7 @@ class SaliencyLabKernelTests(jkt.KernelTests):
 
 
 if __name__ == "__main__":
-    result = unittest.main(argv=[sys.argv[0], "-v"], exit=False).result
+    result = unittest.main(argv=sys.argv[:1] + ["-v"] + sys.argv[1:], exit=False).result
     skipped = len(result.skipped)
     print(f"RESULT tests={result.testsRun} failures={len(result.failures)} errors={len(result.errors)} skipped={skipped}")
     sys.exit(0 if result.wasSuccessful() and skipped == 0 else 1)
