@@ -1,0 +1,159 @@
+/**
+ * Options and checks that the feature-visualization methods share.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { LayerError, OptionError, UnknownLayerError } from '../../errors';
+import { isGraphModel, isLayersModel, listLayers, modelKind } from '../../models/layers';
+import type { Model } from '../../models/types';
+import { effectiveSignal, nonNegative, oneOf, positiveInt } from '../common';
+import type { StepCallback } from './loop';
+import { PARAMETERIZATIONS, ParameterizationName } from './parameterization';
+import { checkPreset, PreprocessPreset } from './preprocess';
+import type { TransformOptions } from './transforms';
+
+/** Options shared by activationMaximization, filterGallery and featureInversion. */
+export interface OptimizeOptions {
+  /** Optimization steps. Default 256. */
+  steps?: number;
+  /** Adam's learning rate on the image parameters. Default 0.05 (Lucid's). */
+  stepSize?: number;
+  /** Seed of the noise and of the random transforms: the same seed gives the same result. Default 0. */
+  seed?: number;
+  /** Image representation: `pixel` or Lucid's color-decorrelated `fourier` (see parameterization.ts). Default `pixel`. */
+  parameterization?: ParameterizationName;
+  /** Standard deviation of the starting noise in parameter space. Default 0.01 (Lucid's). */
+  noise?: number;
+  /** The model's preprocessing of an RGB image in [0, 1]: `unit`, `symmetric`, `caffe`, `torch`. Default `unit`. */
+  preprocess?: PreprocessPreset;
+  /** Height and width of the image; default the model's input size (required when that is not fixed). */
+  size?: [number, number];
+  /** Weight of the L2 penalty (distance from mid-gray, in [0, 1] units). Default 0. */
+  l2?: number;
+  /** Weight of the total-variation penalty. Default 0. */
+  tv?: number;
+  /** Exponent β of the total variation. Default 2. */
+  tvBeta?: number;
+  /** Largest random shift in pixels. Default round(min(H, W) / 16). */
+  jitter?: number;
+  /** Range of random zoom factors. Default [0.95, 1.05]. */
+  scale?: [number, number];
+  /** Largest random rotation in degrees. Default 5. */
+  rotate?: number;
+  /** Blur the image every this many steps (0: never). Default 0. */
+  blurEvery?: number;
+  /** Standard deviation of that blur in pixels. Default 0.5. */
+  blurSigma?: number;
+  /** Progress: called after every step. */
+  onStep?: StepCallback;
+  /** Include the current image in `onStep` every this many steps (0: never; the last step always has it when this is > 0). Default 0. */
+  imageEvery?: number;
+  /** Stops the work with a CancelledError (name "AbortError"). Default: the kernel's signal. */
+  signal?: AbortSignal;
+}
+
+export interface ResolvedOptimizeOptions {
+  steps: number;
+  stepSize: number;
+  seed: number;
+  parameterization: ParameterizationName;
+  noise: number;
+  preprocess: PreprocessPreset;
+  height: number;
+  width: number;
+  channels: number;
+  l2: number;
+  tv: number;
+  tvBeta: number;
+  transforms: TransformOptions;
+  blurEvery: number;
+  blurSigma: number;
+  onStep?: StepCallback;
+  imageEvery: number;
+  signal?: AbortSignal;
+}
+
+/** A finite number > 0. */
+export function positive(where: string, name: string, v: unknown): number {
+  if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) throw new OptionError(where, `${name} must be a finite number > 0, got ${JSON.stringify(v)}`);
+  return v;
+}
+
+function nonNegativeInt(where: string, name: string, v: unknown): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) throw new OptionError(where, `${name} must be an integer ≥ 0, got ${JSON.stringify(v)}`);
+  return v;
+}
+
+/** The model's input `[H, W, C]`, with `size` overriding height and width. */
+export function inputShape(where: string, model: Model, size: unknown): [number, number, number] {
+  let dims: (number | null)[] | null = null;
+  if (isLayersModel(model)) dims = model.inputs[0].shape;
+  else if (isGraphModel(model)) dims = model.inputs[0]?.shape?.map((d) => (d === -1 ? null : d)) ?? null;
+  const channels = dims && dims.length === 4 ? dims[3] : null;
+  if (size !== undefined) {
+    if (!Array.isArray(size) || size.length !== 2 || size.some((d) => typeof d !== 'number' || !Number.isInteger(d) || d < 2)) {
+      throw new OptionError(where, `size must be [height, width] with integers ≥ 2, got ${JSON.stringify(size)}`);
+    }
+    return [size[0], size[1], channels ?? 3];
+  }
+  if (!dims || dims.length !== 4 || dims[1] === null || dims[2] === null) {
+    throw new OptionError(where, `the model's input size is not fixed (${JSON.stringify(dims)}); pass size: [height, width]`);
+  }
+  return [dims[1] as number, dims[2] as number, channels ?? 3];
+}
+
+/** Checks the options; `defaults` (a method's own) fill what the caller left out before the shared defaults. */
+export function resolveOptimizeOptions(where: string, model: Model, options: OptimizeOptions, defaults: OptimizeOptions = {}): ResolvedOptimizeOptions {
+  const o: OptimizeOptions = { ...defaults };
+  for (const [k, v] of Object.entries(options)) if (v !== undefined) (o as Record<string, unknown>)[k] = v;
+  const [height, width, channels] = inputShape(where, model, o.size);
+  const scale = o.scale ?? [0.95, 1.05];
+  if (!Array.isArray(scale) || scale.length !== 2 || !(scale[0] > 0) || !(scale[1] >= scale[0]) || !Number.isFinite(scale[1])) {
+    throw new OptionError(where, `scale must be [min, max] with 0 < min ≤ max, got ${JSON.stringify(scale)}`);
+  }
+  if (o.onStep !== undefined && typeof o.onStep !== 'function') throw new OptionError(where, `onStep must be a function, got ${typeof o.onStep}`);
+  return {
+    steps: positiveInt(where, 'steps', o.steps ?? 256),
+    stepSize: positive(where, 'stepSize', o.stepSize ?? 0.05),
+    seed: checkSeed(where, o.seed),
+    parameterization: oneOf(where, 'parameterization', o.parameterization ?? 'pixel', PARAMETERIZATIONS),
+    noise: nonNegative(where, 'noise', o.noise ?? 0.01),
+    preprocess: checkPreset(where, o.preprocess ?? 'unit', channels),
+    height,
+    width,
+    channels,
+    l2: nonNegative(where, 'l2', o.l2 ?? 0),
+    tv: nonNegative(where, 'tv', o.tv ?? 0),
+    tvBeta: positive(where, 'tvBeta', o.tvBeta ?? 2),
+    transforms: {
+      jitter: nonNegativeInt(where, 'jitter', o.jitter ?? Math.round(Math.min(height, width) / 16)),
+      scale: [scale[0], scale[1]],
+      rotate: nonNegative(where, 'rotate', o.rotate ?? 5),
+    },
+    blurEvery: nonNegativeInt(where, 'blurEvery', o.blurEvery ?? 0),
+    blurSigma: nonNegative(where, 'blurSigma', o.blurSigma ?? 0.5),
+    onStep: o.onStep,
+    imageEvery: nonNegativeInt(where, 'imageEvery', o.imageEvery ?? 0),
+    signal: effectiveSignal(o.signal),
+  };
+}
+
+export function checkSeed(where: string, seed: unknown): number {
+  const s = seed ?? 0;
+  if (typeof s !== 'number' || !Number.isInteger(s)) throw new OptionError(where, `seed must be an integer, got ${JSON.stringify(seed)}`);
+  return s;
+}
+
+/** Checks that the model has the named layer (LayersModel) or node (GraphModel); UnknownLayerError lists them. */
+export function checkLayer(where: string, model: Model, layer: unknown): string {
+  if (modelKind(where, model) === 'function') {
+    throw new LayerError(where, 'a plain function has no layers; pass a tf.LayersModel or tf.GraphModel');
+  }
+  const names = listLayers(model).map((l) => l.name);
+  if (typeof layer !== 'string' || !names.includes(layer)) throw new UnknownLayerError(where, String(layer), names);
+  return layer;
+}
+
+/** Shape of an activation computed by `head` on a zero input of the given size (one item). */
+export function probeShape(head: (x: tf.Tensor4D) => tf.Tensor, shape: [number, number, number]): number[] {
+  return tf.tidy(() => head(tf.zeros([1, ...shape]) as tf.Tensor4D).shape);
+}

@@ -1,0 +1,136 @@
+/**
+ * Models for the feature-visualization tests: small random VGG-style networks (LayersModel), the same
+ * network as a GraphModel built from a hand-written graph, and a classifier trained in seconds on a
+ * trivially separable synthetic task.
+ */
+import * as tf from '@tensorflow/tfjs';
+
+/** conv1(8) → pool1 → conv2(16) → conv3(16) → gap → probs(classes, softmax). `size` null: any input size. */
+export function randomConvNet(seed: number, size: number | null = 32, classes = 4): tf.LayersModel {
+  const init = (s: number) => tf.initializers.heNormal({ seed: seed * 100 + s });
+  const conv = (name: string, filters: number, s: number, extra: Record<string, unknown> = {}) =>
+    tf.layers.conv2d({ name, filters, kernelSize: 3, padding: 'same', activation: 'relu', kernelInitializer: init(s), biasInitializer: tf.initializers.constant({ value: 0.01 }), ...extra });
+  return tf.sequential({
+    layers: [
+      conv('conv1', 8, 1, { inputShape: [size, size, 3] }),
+      tf.layers.maxPooling2d({ name: 'pool1', poolSize: 2 }),
+      conv('conv2', 16, 2),
+      conv('conv3', 16, 3),
+      tf.layers.globalAveragePooling2d({ name: 'gap' }),
+      tf.layers.dense({ name: 'probs', units: classes, activation: 'softmax', kernelInitializer: tf.initializers.glorotNormal({ seed: seed * 100 + 9 }) }),
+    ],
+  });
+}
+
+type Attr = Record<string, unknown>;
+const b64 = (s: string) => Buffer.from(s).toString('base64');
+const ints = (...v: number[]) => ({ list: { i: v.map(String) } });
+
+/**
+ * The same network as `randomConvNet` (without pool1's name mapping) as a tf.GraphModel, with node names
+ * `conv1/Relu`, `conv2/Relu`, `conv3/Relu`, `logits`, `probs`.
+ */
+export async function toGraphModel(model: tf.LayersModel, size: number): Promise<tf.GraphModel> {
+  const nodes: { name: string; op: string; input?: string[]; attr?: Attr }[] = [];
+  const specs: tf.io.WeightsManifestEntry[] = [];
+  const datas: Float32Array[] = [];
+  const f32 = { type: 'DT_FLOAT' };
+  const addConst = async (name: string, t: tf.Tensor) => {
+    nodes.push({ name, op: 'Const', attr: { dtype: f32, value: { tensor: { dtype: 'DT_FLOAT', tensorShape: { dim: t.shape.map((d) => ({ size: String(d) })) } } } } });
+    specs.push({ name, shape: t.shape, dtype: 'float32' });
+    datas.push((await t.data()) as Float32Array);
+  };
+  nodes.push({ name: 'input', op: 'Placeholder', attr: { dtype: f32, shape: { shape: { dim: [-1, size, size, 3].map((d) => ({ size: String(d) })) } } } });
+  let prev = 'input';
+  for (const name of ['conv1', 'pool1', 'conv2', 'conv3']) {
+    const layer = model.getLayer(name);
+    if (name === 'pool1') {
+      nodes.push({ name: 'pool1/MaxPool', op: 'MaxPool', input: [prev], attr: { T: f32, ksize: ints(1, 2, 2, 1), strides: ints(1, 2, 2, 1), padding: { s: b64('VALID') }, data_format: { s: b64('NHWC') } } });
+      prev = 'pool1/MaxPool';
+      continue;
+    }
+    const [k, b] = layer.getWeights();
+    await addConst(`${name}/kernel`, k);
+    await addConst(`${name}/bias`, b);
+    nodes.push({ name: `${name}/Conv2D`, op: 'Conv2D', input: [prev, `${name}/kernel`], attr: { T: f32, strides: ints(1, 1, 1, 1), padding: { s: b64('SAME') }, data_format: { s: b64('NHWC') }, dilations: ints(1, 1, 1, 1) } });
+    nodes.push({ name: `${name}/BiasAdd`, op: 'BiasAdd', input: [`${name}/Conv2D`, `${name}/bias`], attr: { T: f32, data_format: { s: b64('NHWC') } } });
+    nodes.push({ name: `${name}/Relu`, op: 'Relu', input: [`${name}/BiasAdd`], attr: { T: f32 } });
+    prev = `${name}/Relu`;
+  }
+  nodes.push({ name: 'gap/axes', op: 'Const', attr: { dtype: { type: 'DT_INT32' }, value: { tensor: { dtype: 'DT_INT32', tensorShape: { dim: [{ size: '2' }] } } } } });
+  specs.push({ name: 'gap/axes', shape: [2], dtype: 'int32' });
+  const [w, b] = model.getLayer('probs').getWeights();
+  await addConst('probs/kernel', w);
+  await addConst('probs/bias', b);
+  nodes.push({ name: 'gap/Mean', op: 'Mean', input: [prev, 'gap/axes'], attr: { T: f32, Tidx: { type: 'DT_INT32' }, keep_dims: { b: false } } });
+  nodes.push({ name: 'probs/MatMul', op: 'MatMul', input: ['gap/Mean', 'probs/kernel'], attr: { T: f32, transpose_a: { b: false }, transpose_b: { b: false } } });
+  nodes.push({ name: 'logits', op: 'BiasAdd', input: ['probs/MatMul', 'probs/bias'], attr: { T: f32, data_format: { s: b64('NHWC') } } });
+  nodes.push({ name: 'probs', op: 'Softmax', input: ['logits'], attr: { T: f32 } });
+  // Weight data in manifest order; the int32 axes const goes where its spec is.
+  const buffers: ArrayBuffer[] = [];
+  let fi = 0;
+  for (const s of specs) {
+    if (s.dtype === 'int32') buffers.push(new Int32Array([1, 2]).buffer);
+    else buffers.push(datas[fi++].slice().buffer);
+  }
+  const total = buffers.reduce((a, x) => a + x.byteLength, 0);
+  const all = new Uint8Array(total);
+  let o = 0;
+  for (const x of buffers) {
+    all.set(new Uint8Array(x), o);
+    o += x.byteLength;
+  }
+  return tf.loadGraphModel(tf.io.fromMemory({ modelTopology: { node: nodes, versions: { producer: 1 } }, weightSpecs: specs, weightData: all.buffer, format: 'graph-model' }));
+}
+
+/**
+ * A classifier of which color channel a square is drawn in (3 classes), trained on the cpu backend for a
+ * few epochs on `size`×`size` images of noise with one colored square. Reaches ~100% training accuracy.
+ */
+export async function trainedColorClassifier(size = 32, seed = 1): Promise<tf.LayersModel> {
+  const n = 60;
+  const images = new Float32Array(n * size * size * 3);
+  const labels: number[] = [];
+  let state = seed;
+  const rand = () => ((state = (state * 1103515245 + 12345) % 2147483648) / 2147483648);
+  for (let i = 0; i < n; i++) {
+    const cls = i % 3;
+    labels.push(cls);
+    const s = 6 + Math.floor(rand() * 8);
+    const y0 = Math.floor(rand() * (size - s));
+    const x0 = Math.floor(rand() * (size - s));
+    for (let y = 0; y < size; y++) for (let x = 0; x < size; x++) for (let c = 0; c < 3; c++) {
+      const inside = y >= y0 && y < y0 + s && x >= x0 && x < x0 + s;
+      images[((i * size + y) * size + x) * 3 + c] = inside ? (c === cls ? 0.9 : 0.1) : 0.3 + 0.2 * rand();
+    }
+  }
+  const model = randomConvNet(seed, size, 3);
+  const xs = tf.tensor4d(images, [n, size, size, 3]);
+  const ys = tf.oneHot(tf.tensor1d(labels, 'int32'), 3);
+  model.compile({ optimizer: tf.train.adam(0.01), loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
+  await model.fit(xs, ys, { epochs: 8, batchSize: 12, shuffle: false, verbose: 0 });
+  tf.dispose([xs, ys]);
+  return model;
+}
+
+/** Pearson correlation of two equal-length arrays. */
+export function pearson(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  const n = a.length;
+  let ma = 0;
+  let mb = 0;
+  for (let i = 0; i < n; i++) {
+    ma += a[i];
+    mb += b[i];
+  }
+  ma /= n;
+  mb /= n;
+  let sab = 0;
+  let saa = 0;
+  let sbb = 0;
+  for (let i = 0; i < n; i++) {
+    sab += (a[i] - ma) * (b[i] - mb);
+    saa += (a[i] - ma) ** 2;
+    sbb += (b[i] - mb) ** 2;
+  }
+  return sab / Math.sqrt(saa * sbb + 1e-30);
+}
