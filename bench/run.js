@@ -91,36 +91,44 @@ function plan(backend, modelName) {
   const slowCpu = backend === 'cpu' && modelName === 'vgg224';
   if (slowCpu) return { repeats: 1, warmup: 0, batched: false, note: 'cpu at 224: 1 run each, batched methods skipped (minutes each)' };
   if (QUICK) return { repeats: 3, warmup: 1, batched: true };
-  return { repeats: modelName === 'vgg224' ? 5 : 7, warmup: 1, batched: true, batchedRepeats: 3 };
+  return { repeats: 9, warmup: 1, batched: true, batchedRepeats: 3 };
 }
 
 const fmt = (v, d = 1) => (v == null || !Number.isFinite(v) ? '—' : v.toFixed(d));
 
 /**
- * One row: `repeats` rounds of (forward pass, matmul probe, the method), so that each ratio compares
- * numbers taken within a second of each other; medians over the rounds. Ratios and GFLOP/s use CPU time
- * (see lib.measure); wall-clock medians are shown too.
+ * One row: `repeats` rounds of (forward pass, matmul probe, the method), so that the block's forward and
+ * matmul samples are spread over the same minutes as the methods. Medians; CPU time (see lib.measure).
+ * Ratios are taken against the block's medians (many samples) once the block is done: see finish().
  */
 async function row(label, settings, passes, fn, ctx, { repeats, warmup }) {
   for (let i = 0; i < warmup; i++) await lib.measure(tf, fn);
-  const r = { wall: [], cpu: [], ratio: [], gf: [], mm: [], pct: [] };
+  const wall = [];
+  const cpu = [];
   for (let i = 0; i < repeats; i++) {
-    const f = await lib.measure(tf, ctx.forward);
-    const mm = ctx.mmOnce ?? (await lib.matmulGflops(tf, 1024, 1));
+    ctx.fwd.push((await lib.measure(tf, ctx.forward)).cpu);
+    ctx.mm.push((ctx.mmOnce ?? (await lib.matmulGflops(tf, 1024, 1))).gflops);
     const t = await lib.measure(tf, fn);
-    const g = passes == null ? null : (passes * ctx.flops) / (t.cpu * 1e6);
-    r.wall.push(t.wall);
-    r.cpu.push(t.cpu);
-    r.ratio.push(t.cpu / f.cpu);
-    r.mm.push(mm.gflops);
-    if (g != null) r.gf.push(g), r.pct.push((100 * g) / mm.gflops);
-    ctx.fwd.push(f.cpu);
-    ctx.mm.push(mm.gflops);
+    wall.push(t.wall);
+    cpu.push(t.cpu);
   }
-  const med = (xs) => (xs.length ? lib.median(xs) : null);
-  const result = { label, ratio: med(r.ratio), gf: med(r.gf), pct: med(r.pct) };
-  ctx.results.push(result);
-  return [label, settings, repeats, fmt(med(r.wall)), fmt(med(r.cpu)), fmt(result.ratio), fmt(result.gf), fmt(med(r.mm)), fmt(result.pct, 0)];
+  const r = { label, settings, passes, n: repeats, wall: lib.median(wall), cpu: lib.median(cpu) };
+  ctx.results.push(r);
+  return r;
+}
+
+/** The table rows, with ratios against the block's median forward pass and matmul probe. */
+function finish(ctx, rows) {
+  const fwd = lib.median(ctx.fwd);
+  const mm = lib.median(ctx.mm);
+  return rows.map((r) => {
+    if (Array.isArray(r)) return r;
+    const g = r.passes == null ? null : (r.passes * ctx.flops) / (r.cpu * 1e6);
+    r.ratio = r.cpu / fwd;
+    r.gf = g;
+    r.pct = g == null ? null : (100 * g) / mm;
+    return [r.label, r.settings, r.n, fmt(r.wall), fmt(r.cpu), fmt(r.ratio), fmt(g), fmt(r.pct, 0)];
+  });
 }
 
 async function benchModel(backend, modelName) {
@@ -144,7 +152,7 @@ async function benchModel(backend, modelName) {
     rows.push(await row('(tf.grad, tfjs kernels)', 'before fast-kernels', 2, grad, ctx, { repeats: QUICK ? 1 : 3, warmup: 0 }));
   }
 
-  const blank = ['', '', '', '', '', '', ''];
+  const blank = ['', '', '', '', '', ''];
   for (const m of methods(spec.size)) {
     if (typeof sl[m.name] !== 'function') {
       rows.push([m.name, 'not available (no such export in dist/ yet)', ...blank]);
@@ -163,11 +171,13 @@ async function benchModel(backend, modelName) {
   }
   tf.dispose(x);
   model.dispose();
+  const table = finish(ctx, rows);
   const text = `### ${backend}: ${spec.label}, ${fmt(ctx.flops / 1e6, 0)} MFLOP per forward pass\n\n` +
     (p.note ? `${p.note}.\n` : '') +
-    `Forward pass (CPU time) median ${fmt(lib.median(ctx.fwd))} ms over the block; matmul ${ctx.mmOnce ? '512² (once)' : '1024²'} ` +
-    `median ${fmt(lib.median(ctx.mm))} GFLOP/s (range ${fmt(Math.min(...ctx.mm))}–${fmt(Math.max(...ctx.mm))}).\n\n` +
-    lib.table(['method', 'settings', 'n', 'wall ms', 'CPU ms', '× forward', 'GFLOP/s', 'matmul GFLOP/s', '% of matmul'], rows);
+    `Over the block: forward pass median ${fmt(lib.median(ctx.fwd))} CPU ms (n ${ctx.fwd.length}); matmul ` +
+    `${ctx.mmOnce ? '512² (once)' : '1024²'} median ${fmt(lib.median(ctx.mm))} GFLOP/s ` +
+    `(n ${ctx.mm.length}, range ${fmt(Math.min(...ctx.mm))}–${fmt(Math.max(...ctx.mm))}).\n\n` +
+    lib.table(['method', 'settings', 'n', 'wall ms', 'CPU ms', '× forward', 'GFLOP/s', '% of matmul'], table);
   return { text, results: ctx.results };
 }
 
@@ -250,8 +260,8 @@ async function main() {
   console.log(`saliency-lab bench: node ${process.version}, tfjs ${tf.version_core}, ${os.cpus().length} cores, load ${load()}${QUICK ? ', quick' : ''}`);
   console.log('Columns: n rounds of (forward pass, matmul probe, method); medians. wall ms = clock time; CPU ms = this');
   console.log('process\'s CPU time (both backends are single-threaded, so it leaves out waiting for a shared core);');
-  console.log('× forward = CPU ms / the same round\'s forward pass (batch 1); GFLOP/s = conv+dense FLOPs counted');
-  console.log('analytically / CPU ms; matmul GFLOP/s = the same round\'s 1024² matmul (cpu: 512², once per model).');
+  console.log('× forward = CPU ms / the block\'s median forward pass (batch 1); GFLOP/s = conv+dense FLOPs counted');
+  console.log('analytically / CPU ms; % of matmul = GFLOP/s / the block\'s median 1024² matmul GFLOP/s (cpu: 512², once).');
   // Importing the package starts choosing a backend; let that finish before switching.
   if (typeof sl.ready === 'function') await sl.ready();
   const verdicts = [];
