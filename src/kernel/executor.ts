@@ -51,7 +51,7 @@ interface CellRecorder {
 
 /** Frames that belong to the kernel, tslab or Node rather than to the user's code. */
 function isInternalFrame(line: string): boolean {
-  return /node_modules[\\/]tslab[\\/]|node:internal|[\\/]dist[\\/]kernel[\\/]|runInThisContext|new Promise \(<anonymous>\)/.test(line);
+  return /node_modules[\\/]tslab[\\/]|node:internal|node:vm|[\\/]dist[\\/]kernel[\\/]|runInThisContext|new Promise \(<anonymous>\)/.test(line);
 }
 
 /** ename/evalue/traceback for a thrown value. */

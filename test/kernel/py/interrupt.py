@@ -1,0 +1,98 @@
+"""Interrupting the saliency-lab kernel while it runs 30-second loops of tfjs work: the cell stops
+within a second, the work stops, and the next cell runs (gradients included, so tfjs is intact)."""
+import sys
+import time
+import unittest
+
+from kernelutil import KernelCase
+
+SETUP = r'''
+import * as tf from "@tensorflow/tfjs";
+import { ready, currentSignal } from "saliency-lab";
+await ready();
+const a = tf.randomNormal([128, 128]);
+let steps = 0;
+tf.getBackend()
+'''
+
+# Long library work written as it should be: it takes the kernel's signal and checks it between steps.
+ASYNC_LOOP = r'''
+const signal = currentSignal()!;
+const t0 = Date.now();
+while (Date.now() - t0 < 30000) {
+  tf.tidy(() => tf.matMul(a, a).sum());
+  steps++;
+  await new Promise((r) => setImmediate(r));
+  signal.throwIfAborted();
+}
+"finished"
+'''
+
+# Synchronous work that never yields: only SIGINT (vm breakOnSigint) can stop it.
+SYNC_LOOP = r'''
+const t1 = Date.now();
+while (Date.now() - t1 < 30000) {
+  tf.tidy(() => tf.matMul(a, a).sum());
+}
+"finished"
+'''
+
+GRADIENT = r'''
+const g = tf.grad((x: tf.Tensor) => x.square().sum())(tf.tensor1d([3, -1]));
+Array.from(g.dataSync()).join(",")
+'''
+
+
+class InterruptTests(KernelCase):
+    def interrupt_during(self, code, how, wait=1.5):
+        msg_id = self.kc.execute(code)
+        time.sleep(wait)
+        t = time.time()
+        if how == "signal":
+            self.km.interrupt_kernel()  # SIGINT: the kernelspec's interrupt_mode
+        else:
+            msg = self.kc.session.msg("interrupt_request", {})
+            self.kc.control_channel.send(msg)
+            self.assertEqual(self.kc.get_control_msg(timeout=5)["content"]["status"], "ok")
+        reply = self.shell_reply(msg_id, timeout=10)
+        elapsed = time.time() - t
+        outputs = self.iopub_for(msg_id)
+        return reply, outputs, elapsed
+
+    def test_1_setup(self):
+        self.assertIn(self.result(self.run_ok(SETUP)), ("wasm", "cpu"))
+
+    def check_stopped(self, reply, elapsed):
+        self.assertEqual(reply["content"]["status"], "error")
+        self.assertLess(elapsed, 1.0, f"interrupt took {elapsed:.2f}s")
+
+    def test_2_async_loop_sigint(self):
+        reply, out, elapsed = self.interrupt_during(ASYNC_LOOP, "signal")
+        self.check_stopped(reply, elapsed)
+        # The loop itself stopped (the signal fired), not only the cell's await.
+        out = self.run_ok("const s0 = steps; await new Promise((r) => setTimeout(r, 300)); [s0 > 0, steps === s0].join()")
+        self.assertEqual(self.result(out), "true,true")
+
+    def test_3_async_loop_interrupt_request(self):
+        reply, out, elapsed = self.interrupt_during(ASYNC_LOOP, "message")
+        self.check_stopped(reply, elapsed)
+        out = self.run_ok("const s1 = steps; await new Promise((r) => setTimeout(r, 300)); steps === s1")
+        self.assertEqual(self.result(out), "true")
+
+    def test_4_sync_loop_sigint(self):
+        reply, out, elapsed = self.interrupt_during(SYNC_LOOP, "signal")
+        self.check_stopped(reply, elapsed)
+        self.assertEqual(reply["content"]["ename"], "Interrupted")
+        self.assertEqual(self.result(self.run_ok(GRADIENT)), "6,-2")
+        self.assertEqual(self.result(self.run_ok("tf.tidy(() => tf.matMul(a, a).shape.join('x'))")), "128x128")
+
+    def test_5_idle_interrupt_harmless(self):
+        self.km.interrupt_kernel()
+        time.sleep(0.3)
+        self.assertEqual(self.result(self.run_ok("currentSignal()!.aborted")), "false")
+
+
+if __name__ == "__main__":
+    result = unittest.main(argv=sys.argv[:1] + ["-v"] + sys.argv[1:], exit=False).result
+    print(f"RESULT tests={result.testsRun} failures={len(result.failures)} errors={len(result.errors)} skipped={len(result.skipped)}")
+    sys.exit(0 if result.wasSuccessful() and not result.skipped else 1)
