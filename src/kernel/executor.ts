@@ -12,15 +12,7 @@ import { createConverter, isCompleteCode, type Converter } from 'tslab/dist/conv
 import { createExecutor, type ConverterSet, type Executor } from 'tslab/dist/executor';
 import { printQuickInfo } from 'tslab/dist/inspect';
 import { PACKAGE_ROOT } from './paths';
-
-/** The error of a failed cell, as the `error` message and `execute_reply` carry it. */
-export interface CellError {
-  ename: string;
-  evalue: string;
-  traceback: string[];
-}
-
-export type CellOutcome = { ok: true; hasValue: boolean; value?: unknown } | { ok: false; error: CellError; interrupted: boolean };
+import { errorFromThrown, type CellError, type CellOutcome } from './report';
 
 const PACKAGE_NAME = 'saliency-lab';
 
@@ -47,24 +39,6 @@ interface CellRecorder {
   hasValue: boolean;
   value?: unknown;
   errors: unknown[][];
-}
-
-/** Frames that belong to the kernel, tslab or Node rather than to the user's code. */
-function isInternalFrame(line: string): boolean {
-  return /node_modules[\\/]tslab[\\/]|node:internal|node:vm|[\\/]dist[\\/]kernel[\\/]|runInThisContext|new Promise \(<anonymous>\)/.test(line);
-}
-
-/** ename/evalue/traceback for a thrown value. */
-export function errorFromThrown(thrown: unknown): CellError {
-  if (thrown instanceof Error || (typeof thrown === 'object' && thrown !== null && 'message' in thrown && 'name' in thrown)) {
-    const e = thrown as Error;
-    const ename = String(e.name || 'Error');
-    const evalue = String(e.message ?? '');
-    const frames = typeof e.stack === 'string' ? e.stack.split('\n').filter((l) => /^\s+at /.test(l) && !isInternalFrame(l)) : [];
-    return { ename, evalue, traceback: [`${ename}: ${evalue}`, ...frames] };
-  }
-  const evalue = typeof thrown === 'string' ? thrown : format('%o', thrown);
-  return { ename: 'Uncaught', evalue, traceback: [`Uncaught ${evalue}`] };
 }
 
 function errorFromRecorder(errors: unknown[][]): { error: CellError; interrupted: boolean } {
@@ -130,12 +104,6 @@ export function checkComplete(code: string): { status: 'complete' | 'incomplete'
   const src = ts.createSourceFile('cell.ts', code, ts.ScriptTarget.Latest, false, ts.ScriptKind.TS);
   const diags = (src as unknown as { parseDiagnostics?: unknown[] }).parseDiagnostics ?? [];
   return { status: diags.length > 0 ? 'invalid' : 'complete' };
-}
-
-/** `?name` or `name?`: IPython's help syntax, answered with the pager. Returns the expression, if it is one. */
-export function helpTarget(code: string): string | undefined {
-  const m = /^\s*\?\s*([A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)*)\s*$/.exec(code) ?? /^\s*([A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)*)\s*\?\s*$/.exec(code);
-  return m?.[1];
 }
 
 export class CellRunner {

@@ -17,9 +17,10 @@ import { setAmbientSignal } from '../signal';
 import { setDisplaySink, toMimeBundle, type DisplayOptions, type MimeBundle } from '../display';
 import { KernelError, setKernelHost, type Comm, type CommTargetHandler, type KernelHost, type OpenCommOptions } from './api';
 import { CommManager, type CommTransport } from './comm';
-import { CellRunner, checkComplete, errorFromThrown, helpTarget, type CellError } from './executor';
+import type { CellRunner } from './executor';
 import { History, type HistoryQuery } from './history';
 import { PACKAGE_ROOT } from './paths';
+import { errorFromThrown, helpTarget, type CellError } from './report';
 import { PROTOCOL_VERSION, Signer, WireError, decode, encode, newHeader, type Header, type JSONObject, type JSONValue, type Message } from './wire';
 
 export interface ConnectionInfo {
@@ -106,7 +107,8 @@ export class Kernel implements KernelHost, CommTransport {
   readonly session = randomUUID();
   private readonly signer: Signer;
   private readonly als = new AsyncLocalStorage<RequestContext>();
-  private readonly runner: CellRunner;
+  private runnerInstance: CellRunner | null = null;
+  private warmTimer: NodeJS.Timeout | null = null;
   private readonly history = new History();
   private readonly commManager: CommManager;
   private readonly writeOut = process.stdout.write.bind(process.stdout);
@@ -133,11 +135,30 @@ export class Kernel implements KernelHost, CommTransport {
 
   constructor(
     private readonly conn: ConnectionInfo,
-    rootDir = process.cwd(),
+    private readonly rootDir = process.cwd(),
   ) {
     this.signer = new Signer(conn.key ?? '', conn.signature_scheme ?? 'hmac-sha256');
-    this.runner = new CellRunner(rootDir);
     this.commManager = new CommManager(this);
+  }
+
+  /**
+   * tslab's compiler, created on first use: creating its TypeScript program takes seconds, so the kernel
+   * answers kernel_info first and creates it right after (see warmSoon), not before binding its sockets.
+   */
+  private get runner(): CellRunner {
+    if (!this.runnerInstance) {
+      const { CellRunner: Runner } = require('./executor') as typeof import('./executor');
+      this.runnerInstance = new Runner(this.rootDir);
+    }
+    return this.runnerInstance;
+  }
+
+  /** Creates the compiler once the event loop is free (after the first reply), or after `ms` anyway. */
+  private warmSoon(ms: number): void {
+    if (this.warmTimer) clearTimeout(this.warmTimer);
+    this.warmTimer = setTimeout(() => {
+      if (!this.closing) this.runner.warm();
+    }, ms);
   }
 
   /** Writes a line to the kernel's log (the process's real stderr, which Jupyter keeps in its log). */
@@ -167,8 +188,8 @@ export class Kernel implements KernelHost, CommTransport {
     void this.receiveLoop(s.stdin, (m) => this.onStdin(m));
     void this.heartbeatLoop();
     this.publish('status', { execution_state: 'starting' }, null);
-    // Compile nothing yet, but create the TypeScript program so the first cell does not wait for it.
-    setImmediate(() => this.runner.warm());
+    // If no kernel_info_request comes (clients send one first), create the compiler anyway.
+    this.warmSoon(500);
   }
 
   // ---- process-wide hooks -------------------------------------------------------------------------
@@ -413,11 +434,13 @@ export class Kernel implements KernelHost, CommTransport {
     const c = msg.content;
     switch (msg.header.msg_type) {
       case 'kernel_info_request':
-        return this.reply(channel, msg, 'kernel_info_reply', this.kernelInfo());
+        this.reply(channel, msg, 'kernel_info_reply', this.kernelInfo());
+        if (!this.runnerInstance) this.warmSoon(20); // let the reply go out first
+        return;
       case 'execute_request':
         return this.execute(msg, channel);
       case 'is_complete_request':
-        return this.reply(channel, msg, 'is_complete_reply', checkComplete(String(c.code ?? '')));
+        return this.reply(channel, msg, 'is_complete_reply', (require('./executor') as typeof import('./executor')).checkComplete(String(c.code ?? '')));
       case 'complete_request':
         return this.complete(msg, channel);
       case 'inspect_request':
@@ -455,7 +478,7 @@ export class Kernel implements KernelHost, CommTransport {
   // ---- requests -----------------------------------------------------------------------------------
 
   kernelInfo(): JSONObject {
-    const tsVersion = (createRequireFromTslab()('@tslab/typescript-for-tslab') as { version: string }).version;
+    const tsVersion = (createRequireFromTslab()('@tslab/typescript-for-tslab/package.json') as { version: string }).version;
     return {
       status: 'ok',
       protocol_version: PROTOCOL_VERSION,
@@ -596,7 +619,7 @@ export class Kernel implements KernelHost, CommTransport {
     this.controller.abort(new CancelledError('kernel', 'interrupted'));
     if (this.running) {
       this.running.interrupted = true;
-      this.runner.interrupt();
+      this.runnerInstance?.interrupt();
     }
     if (this.pendingInput) {
       const p = this.pendingInput;
@@ -622,8 +645,9 @@ export class Kernel implements KernelHost, CommTransport {
     this.commManager.clear();
     await Promise.race([Promise.all(Object.values(this.out).map((o) => o.drain())), new Promise((r) => setTimeout(r, 1000))]);
     for (const sock of Object.values(this.sockets)) sock.close();
+    if (this.warmTimer) clearTimeout(this.warmTimer);
     try {
-      this.runner.close();
+      this.runnerInstance?.close();
     } catch (e) {
       this.log(`closing the compiler: ${String(e)}`);
     }
