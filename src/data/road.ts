@@ -16,7 +16,8 @@ export const MAX_STEERING_DEG = 25;
 function renderRoad(rng: Rng, size: number) {
   const r = new Raster(size, size);
   const s = size / 64;
-  const horizon = Math.round(size * rng.uniform(0.28, 0.36));
+  // Low horizon: DAVE-2 crops its camera images to the road, keeping little sky.
+  const horizon = Math.round(size * rng.uniform(0.2, 0.27));
   const curvature = rng.uniform(-1, 1);
   const label = MAX_STEERING_DEG * curvature;
   const offset = rng.uniform(-0.07, 0.07) * size;
@@ -37,8 +38,8 @@ function renderRoad(rng: Rng, size: number) {
   const top: RGB = hsv(rng.uniform(0.55, 0.65), rng.uniform(0.35, 0.7), rng.uniform(0.7, 0.95));
   const low: RGB = hsv(rng.uniform(0.55, 0.65), rng.uniform(0.1, 0.3), rng.uniform(0.85, 1));
   const clouds: [number, number, number, number][] = [];
-  for (let k = rng.int(0, 3); k > 0; k--) {
-    clouds.push([rng.uniform(0, size), rng.uniform(0, horizon), rng.uniform(4, 12) * s, rng.uniform(1.5, 4) * s]);
+  for (let k = rng.int(0, 5); k > 0; k--) {
+    clouds.push([rng.uniform(0, size), rng.uniform(0, horizon), rng.uniform(3, 16) * s, rng.uniform(1, 5) * s]);
   }
   for (let y = 0; y < horizon; y++) {
     const g = y / Math.max(horizon - 1, 1);
@@ -61,16 +62,18 @@ function renderRoad(rng: Rng, size: number) {
     const t = depth(y + 0.5);
     const c = center(t);
     const hw = halfWidth(t);
-    const line = (0.6 + 1.6 * (1 - t)) * s; // half thickness in pixels, thinner with distance
+    const line = (0.8 + 2 * (1 - t)) * s; // half thickness in pixels, thinner with distance
+    // The asphalt fades into a gravel shoulder, so the sharpest curve in the picture is the markings.
+    const fade = (1 + 3 * (1 - t)) * s;
     // Dashes of equal length on the ground: distance ahead grows like 1 / (1 - t).
     const ahead = 1 / (1.05 - t);
     const dashOn = (ahead * 1.2 + dashPhase) % 1 < 0.55;
     for (let x = 0; x < size; x++) {
       const px = x + 0.5;
       const d = Math.abs(px - c);
-      if (d > hw + 0.5) continue;
+      if (d > hw + fade) continue;
       const grain = rng.normal() * 0.03;
-      r.blend(x, y, [asphalt + grain, asphalt + grain, asphalt * 1.03 + grain]);
+      r.blend(x, y, [asphalt + grain, asphalt + grain, asphalt * 1.03 + grain], Math.min(1, (hw + fade - d) / fade));
       const edge = Math.abs(d - hw * 0.9) <= line;
       const mid = dashOn && d <= line * 0.8;
       if (edge || mid) {
