@@ -12,14 +12,13 @@
 import * as tf from '@tensorflow/tfjs';
 import { LayerError, OptionError, TargetError } from '../errors';
 import { forwardScores } from '../models/forward';
-import { splitModel } from '../models/split';
 import type { Model } from '../models/types';
 import { checkInput, checkModel } from './common';
 import { optimizeImage } from './optimize/loop';
 import { createParameterization } from './optimize/parameterization';
 import { fromModelInput } from './optimize/preprocess';
 import { createRng } from './optimize/rng';
-import { checkLayer, OptimizeOptions, probeShape, ResolvedOptimizeOptions, resolveOptimizeOptions } from './optimize/setup';
+import { checkLayer, layerHead, OptimizeOptions, probeShape, ResolvedOptimizeOptions, resolveOptimizeOptions } from './optimize/setup';
 import { ready } from '../backend';
 
 export interface ActivationMaximizationOptions extends OptimizeOptions {
@@ -35,7 +34,10 @@ export interface ActivationMaximizationOptions extends OptimizeOptions {
   init?: tf.Tensor4D;
 }
 
-type Objective = (x: tf.Tensor4D) => { value: tf.Tensor1D };
+interface Objective {
+  objective: (x: tf.Tensor4D) => { value: tf.Tensor1D };
+  release?: () => void;
+}
 
 function checkIndex(where: string, name: string, v: number, count: number, what: string, ErrorType: typeof OptionError): number {
   if (!Number.isInteger(v) || v < 0 || v >= count) {
@@ -54,10 +56,10 @@ function buildObjective(where: string, model: Model, o: ActivationMaximizationOp
   if (o.classIndex !== undefined) {
     const k = tf.tidy(() => forwardScores(where, model, tf.zeros([1, ...shape]) as tf.Tensor4D).shape[1]);
     const c = checkIndex(where, 'classIndex', o.classIndex, k, 'the model output', TargetError);
-    return (x) => ({ value: tf.reshape(tf.slice(forwardScores(where, model, x, { preSoftmax: true }), [0, c], [-1, 1]), [-1]) as tf.Tensor1D });
+    return { objective: (x) => ({ value: tf.reshape(tf.slice(forwardScores(where, model, x, { preSoftmax: true }), [0, c], [-1, 1]), [-1]) as tf.Tensor1D }) };
   }
   const layer = checkLayer(where, model, o.layer);
-  const head = splitModel(model, layer).head;
+  const head = layerHead(model, layer);
   const aShape = probeShape(head, shape);
   const count = aShape[aShape.length - 1];
   if (aShape.length !== 2 && aShape.length !== 4) {
@@ -65,20 +67,22 @@ function buildObjective(where: string, model: Model, o: ActivationMaximizationOp
   }
   if (o.channel !== undefined) {
     const c = checkIndex(where, 'channel', o.channel, count, `layer "${layer}"`, OptionError);
-    return (x) => {
+    const objective = (x: tf.Tensor4D) => {
       const a = head(x);
       const col = a.rank === 4 ? tf.mean(tf.slice(a, [0, 0, 0, c], [-1, -1, -1, 1]), [1, 2, 3]) : tf.slice(a, [0, c], [-1, 1]);
       return { value: tf.reshape(col, [-1]) as tf.Tensor1D };
     };
+    return { objective, release: head.release };
   }
   const u = checkIndex(where, 'unit', o.unit as number, count, `layer "${layer}"`, OptionError);
-  return (x) => {
+  const objective = (x: tf.Tensor4D) => {
     const a = head(x);
     const [, h, w] = a.shape as number[];
     const begin = a.rank === 4 ? [0, Math.floor(h / 2), Math.floor(w / 2), u] : [0, u];
     const size = a.rank === 4 ? [-1, 1, 1, 1] : [-1, 1];
     return { value: tf.reshape(tf.slice(a, begin, size), [-1]) as tf.Tensor1D };
   };
+  return { objective, release: head.release };
 }
 
 /** Starting parameters: the given image (model input, one item, repeated `n` times) or seeded noise. */
@@ -102,12 +106,12 @@ export async function activationMaximization(model: Model, options: ActivationMa
   checkModel(where, model);
   if (options === null || typeof options !== 'object') throw new OptionError(where, 'options must be an object with layer and channel, unit or classIndex');
   const r = resolveOptimizeOptions(where, model, options);
-  const objective = buildObjective(where, model, options, r);
+  const { objective, release } = buildObjective(where, model, options, r);
   const rng = createRng(r.seed);
   const param = createParameterization(r.parameterization, [1, r.height, r.width, r.channels]);
   try {
     const initial = await startParams(where, model, options.init, r, 1, rng, param);
-    return await optimizeImage({ where, param, initial, objective, rng, ...r });
+    return await optimizeImage({ where, param, initial, objective, release, rng, ...r });
   } finally {
     param.dispose();
   }
@@ -129,7 +133,7 @@ export async function filterGallery(model: Model, layer: string, options: Filter
   checkModel(where, model);
   const name = checkLayer(where, model, layer);
   const r = resolveOptimizeOptions(where, model, options);
-  const head = splitModel(model, name).head;
+  const head = layerHead(model, name);
   const aShape = probeShape(head, [r.height, r.width, r.channels]);
   if (aShape.length !== 4 && aShape.length !== 2) {
     throw new LayerError(where, `layer "${name}" has output shape [${aShape}]; expected [N,units] or [N,H,W,C]`);
@@ -139,7 +143,7 @@ export async function filterGallery(model: Model, layer: string, options: Filter
   if (!Array.isArray(channels) || channels.length === 0) throw new OptionError(where, `channels must be a non-empty array of channel indices, got ${JSON.stringify(options.channels)}`);
   channels.forEach((c, i) => checkIndex(where, `channels[${i}]`, c, count, `layer "${name}"`, OptionError));
   const n = channels.length;
-  const oneHot = tf.oneHot(tf.tensor1d(channels, 'int32'), count).toFloat();
+  const oneHot = tf.tidy(() => tf.oneHot(tf.tensor1d(channels, 'int32'), count).toFloat());
   const rng = createRng(r.seed);
   const param = createParameterization(r.parameterization, [n, r.height, r.width, r.channels]);
   try {
@@ -149,7 +153,7 @@ export async function filterGallery(model: Model, layer: string, options: Filter
       return { value: tf.sum(tf.mul(perChannel, oneHot), 1) as tf.Tensor1D };
     };
     const initial = param.random(rng, r.noise);
-    return await optimizeImage({ where, param, initial, objective, rng, ...r });
+    return await optimizeImage({ where, param, initial, objective, release: head.release, rng, ...r });
   } finally {
     param.dispose();
     oneHot.dispose();

@@ -18,13 +18,12 @@ import { ready } from '../backend';
 import { OptionError } from '../errors';
 import { isGraphModel, isLayersModel } from '../models/layers';
 import { withGradientRules } from '../models/gradient-rules';
-import { splitModel } from '../models/split';
 import type { Model } from '../models/types';
 import { checkInput, checkModel, checkpoint, effectiveSignal, nonNegative, positiveInt } from './common';
 import type { StepCallback } from './optimize/loop';
 import { checkPreset, fromModelInput, PreprocessPreset, toModelInput } from './optimize/preprocess';
 import { createRng } from './optimize/rng';
-import { checkLayer, checkSeed, positive } from './optimize/setup';
+import { checkLayer, checkSeed, layerHead, positive } from './optimize/setup';
 
 export interface DeepDreamOptions {
   /** Layers to amplify, each with its weight: `{conv3: 1, conv4: 0.5}`. Required. */
@@ -105,7 +104,7 @@ export async function deepDream(model: Model, image: tf.Tensor4D, options: DeepD
   const layers = entries.map(([name, weight]) => {
     checkLayer(where, model, name);
     if (typeof weight !== 'number' || !Number.isFinite(weight)) throw new OptionError(where, `weight of layer "${name}" must be a finite number, got ${JSON.stringify(weight)}`);
-    return { head: splitModel(model, name).head, weight };
+    return { head: layerHead(model, name), weight };
   });
   const octaves = positiveInt(where, 'octaves', options.octaves ?? 3);
   const octaveScale = positive(where, 'octaveScale', options.octaveScale ?? 1.4);
@@ -185,6 +184,7 @@ export async function deepDream(model: Model, image: tf.Tensor4D, options: DeepD
         const rolled = roll(img, dy, dx);
         const [g, value] = gradient(rolled);
         rolled.dispose();
+        for (const { head } of layers) head.release();
         const current: tf.Tensor4D = img;
         const next = tf.tidy(() => {
           const back = roll(g, -dy, -dx);
@@ -216,6 +216,7 @@ export async function deepDream(model: Model, image: tf.Tensor4D, options: DeepD
     const result = img as tf.Tensor4D;
     return tf.tidy(() => toModelInput(result, preset));
   } finally {
+    for (const { head } of layers) head.release();
     tf.dispose([base, detail, img, baseO].filter((t): t is tf.Tensor4D => t !== null));
   }
 }

@@ -12,13 +12,12 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { ready } from '../backend';
-import { splitModel } from '../models/split';
 import type { Model } from '../models/types';
 import { checkInput, checkModel } from './common';
 import { optimizeImage } from './optimize/loop';
 import { createParameterization } from './optimize/parameterization';
 import { createRng } from './optimize/rng';
-import { checkLayer, OptimizeOptions, resolveOptimizeOptions } from './optimize/setup';
+import { checkLayer, layerHead, OptimizeOptions, resolveOptimizeOptions } from './optimize/setup';
 import { OptionError } from '../errors';
 
 export interface FeatureInversionOptions extends OptimizeOptions {
@@ -48,8 +47,9 @@ export async function featureInversion(model: Model, image: tf.Tensor4D, options
   if (r.height !== h || r.width !== w || r.channels !== c) {
     throw new OptionError(where, `size [${r.height},${r.width}] with ${r.channels} channels does not match the image [${x0.shape}]`);
   }
-  const head = splitModel(model, layer).head;
-  const target = tf.tidy(() => head(x0));
+  const head = layerHead(model, layer);
+  const target = tf.tidy(() => tf.clone(head(x0)));
+  head.release();
   const axes = target.shape.map((_, i) => i).slice(1);
   const targetNorm = tf.tidy(() => tf.add(tf.sum(tf.square(target), axes), 1e-12));
   const rng = createRng(r.seed);
@@ -59,7 +59,7 @@ export async function featureInversion(model: Model, image: tf.Tensor4D, options
       const relSq = tf.div(tf.sum(tf.square(tf.sub(head(x), target)), axes), targetNorm) as tf.Tensor1D;
       return { value: tf.neg(relSq) as tf.Tensor1D, report: tf.sqrt(relSq) };
     };
-    return await optimizeImage({ where, param, initial: param.random(rng, r.noise), objective, rng, ...r });
+    return await optimizeImage({ where, param, initial: param.random(rng, r.noise), objective, release: head.release, rng, ...r });
   } finally {
     param.dispose();
     tf.dispose([target, targetNorm]);

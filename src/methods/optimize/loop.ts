@@ -42,6 +42,8 @@ export interface LoopSettings {
    * value shown as `objective` (default the same).
    */
   objective: (x: tf.Tensor4D) => { value: tf.Tensor1D; report?: tf.Tensor };
+  /** Frees what `objective` made outside tf.tidy's reach; called after each gradient and at the end. */
+  release?: () => void;
   preprocess: PreprocessPreset;
   steps: number;
   stepSize: number;
@@ -85,6 +87,7 @@ export async function optimizeImage(s: LoopSettings): Promise<tf.Tensor4D> {
           return [reported as unknown as tf.Tensor, g];
         }),
       );
+      s.release?.();
       const next = tf.tidy(() => {
         const m1 = tf.add(tf.mul(m, BETA1), tf.mul(grad, 1 - BETA1));
         const v1 = tf.add(tf.mul(v, BETA2), tf.mul(tf.square(grad), 1 - BETA2));
@@ -113,6 +116,7 @@ export async function optimizeImage(s: LoopSettings): Promise<tf.Tensor4D> {
     }
     return tf.tidy(() => toModelInput(s.param.toImage(p), s.preprocess));
   } finally {
+    s.release?.();
     tf.dispose([p, m, v]);
   }
 }

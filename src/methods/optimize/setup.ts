@@ -4,6 +4,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { LayerError, OptionError, UnknownLayerError } from '../../errors';
 import { isGraphModel, isLayersModel, listLayers, modelKind } from '../../models/layers';
+import { splitModel } from '../../models/split';
 import type { Model } from '../../models/types';
 import { effectiveSignal, nonNegative, oneOf, positiveInt } from '../common';
 import type { StepCallback } from './loop';
@@ -153,7 +154,37 @@ export function checkLayer(where: string, model: Model, layer: unknown): string 
   return layer;
 }
 
+/** Input → a layer's activation, sync; `release` frees every activation it has returned so far. */
+export interface LayerHead {
+  (x: tf.Tensor4D): tf.Tensor;
+  release(): void;
+}
+
+/**
+ * `splitModel(model, layer).head` with its results recorded: for a LayersModel the head returns its result
+ * with `tf.keep` (forwardToLayer), so a surrounding `tf.tidy` does not free it. The loops call `release`
+ * after each gradient, once nothing needs the activation any more.
+ */
+export function layerHead(model: Model, layer: string): LayerHead {
+  const split = splitModel(model, layer);
+  const made: tf.Tensor[] = [];
+  const head = ((x: tf.Tensor4D) => {
+    const a = split.head(x);
+    made.push(a);
+    return a;
+  }) as LayerHead;
+  head.release = () => {
+    tf.dispose(made);
+    made.length = 0;
+  };
+  return head;
+}
+
 /** Shape of an activation computed by `head` on a zero input of the given size (one item). */
-export function probeShape(head: (x: tf.Tensor4D) => tf.Tensor, shape: [number, number, number]): number[] {
-  return tf.tidy(() => head(tf.zeros([1, ...shape]) as tf.Tensor4D).shape);
+export function probeShape(head: LayerHead, shape: [number, number, number]): number[] {
+  try {
+    return tf.tidy(() => head(tf.zeros([1, ...shape]) as tf.Tensor4D).shape);
+  } finally {
+    head.release();
+  }
 }
