@@ -560,7 +560,8 @@ export class Kernel implements KernelHost, CommTransport {
       if (stopOnError) await this.abortQueuedExecutes();
       return;
     }
-    this.reply(channel, msg, 'execute_reply', { status: 'ok', execution_count: count, payload, user_expressions: this.userExpressions(c.user_expressions) });
+    const userExpressions = await this.als.run(ctx, () => this.userExpressions(c.user_expressions));
+    this.reply(channel, msg, 'execute_reply', { status: 'ok', execution_count: count, payload, user_expressions: userExpressions });
   }
 
   /** After an error with stop_on_error, requests already sent are aborted (those sent later run). */
@@ -570,12 +571,19 @@ export class Kernel implements KernelHost, CommTransport {
     for (const m of this.shellQueue) if (m.header.msg_type === 'execute_request') this.aborting.add(m);
   }
 
-  private userExpressions(expressions: unknown): JSONObject {
-    // Evaluating expressions would need a second program run per request; answer each with an error.
+  /** `user_expressions`: each expression evaluated after the cell, as a mime bundle or an error. */
+  private async userExpressions(expressions: unknown): Promise<JSONObject> {
     const out: JSONObject = {};
-    if (typeof expressions === 'object' && expressions !== null) {
-      for (const name of Object.keys(expressions)) {
-        out[name] = { status: 'error', ename: 'NotImplemented', evalue: 'user_expressions are not evaluated by this kernel', traceback: [] };
+    if (typeof expressions !== 'object' || expressions === null) return out;
+    for (const [name, expr] of Object.entries(expressions as Record<string, unknown>)) {
+      const outcome = await this.runner.run(`(${String(expr)})`);
+      if (!outcome.ok) out[name] = { status: 'error', ...outcome.error };
+      else {
+        try {
+          out[name] = { status: 'ok', data: bundleToJSON(toMimeBundle(outcome.hasValue ? outcome.value : undefined)), metadata: {} };
+        } catch (e) {
+          out[name] = { status: 'error', ...errorFromThrown(e) };
+        }
       }
     }
     return out;

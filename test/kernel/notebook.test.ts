@@ -1,4 +1,5 @@
 import fs from 'fs';
+import os from 'os';
 import path from 'path';
 import { checkPrerequisites, installKernelSpec, removeDir, runPython } from './helpers';
 
@@ -47,5 +48,19 @@ describe('kernel: nbclient runs a notebook with failing cells', () => {
     expect(compileError[0].evalue).toContain("Cannot find name 'undefinedName'");
     expect(last).toEqual([expect.objectContaining({ output_type: 'execute_result', data: { 'text/plain': 'last cell ran' } })]);
   }, 180_000);
-});
 
+  test('`import ... from "saliency-lab"` works from a notebook outside this repository too', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'saliency-lab-elsewhere-'));
+    try {
+      const out = path.join(dir, 'executed.ipynb');
+      const r = await runPython('notebook.py', [path.join(__dirname, 'fixtures', 'import.ipynb'), out], { ...spec.env, KERNEL_CWD: dir }, 150_000);
+      if (r.code !== 0) console.log(r.stderr.slice(-8000));
+      expect(r.code).toBe(0);
+      const [cell] = (JSON.parse(fs.readFileSync(out, 'utf8')) as { cells: Cell[] }).cells;
+      expect(cell.outputs).toHaveLength(1);
+      expect(['wasm', 'cpu'].map((b) => `${fs.realpathSync(dir)} ${b}`)).toContain(cell.outputs[0].data?.['text/plain']);
+    } finally {
+      removeDir(dir);
+    }
+  }, 180_000);
+});

@@ -195,6 +195,15 @@ display(box("<p>second</p>"), { displayId: "d1", update: true });
         self.assertEqual(self.stdout(self.iopub_for(b)), "runs\n")
         self.assertEqual(self.result(self.run_ok("2 + 3")), "5")
 
+    def test_8b_user_expressions(self):
+        msg_id = self.kc.execute("const ue = 20;", user_expressions={"double": "ue * 2", "bad": "ue.nope()"})
+        reply = self.shell_reply(msg_id)
+        self.iopub_for(msg_id)
+        exprs = reply["content"]["user_expressions"]
+        self.assertEqual(exprs["double"], {"status": "ok", "data": {"text/plain": "40"}, "metadata": {}})
+        self.assertEqual(exprs["bad"]["status"], "error")
+        self.assertEqual(exprs["bad"]["ename"], "CompileError")
+
     def test_9_restart(self):
         self.km.restart_kernel(now=False)
         self.kc.wait_for_ready(timeout=30)
