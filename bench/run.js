@@ -91,7 +91,9 @@ function plan(backend, modelName) {
   const slowCpu = backend === 'cpu' && modelName === 'vgg224';
   if (slowCpu) return { repeats: 1, warmup: 0, batched: false, note: 'cpu at 224: 1 run each, batched methods skipped (minutes each)' };
   if (QUICK) return { repeats: 3, warmup: 1, batched: true };
-  return { repeats: 9, warmup: 1, batched: true, batchedRepeats: 3 };
+  // Wall time here is about twice the CPU time (shared cores): sized to keep the whole run near 5 minutes.
+  if (backend === 'cpu') return { repeats: 5, warmup: 1, batched: true, batchedRepeats: 2 };
+  return { repeats: modelName === 'vgg224' ? 7 : 5, warmup: 1, batched: true, batchedRepeats: 3 };
 }
 
 const fmt = (v, d = 1) => (v == null || !Number.isFinite(v) ? '—' : v.toFixed(d));
@@ -286,11 +288,11 @@ function targets(results) {
   const get = (label) => results.find((r) => r.label === label);
   const out = [];
   const sm = get('saliencyMap');
-  if (sm) out.push(`- saliency map ≤ 3× one forward pass: ${fmt(sm.ratio, 2)}× → ${sm.ratio <= 3 ? 'met' : `NOT met (by ${fmt(sm.ratio / 3, 2)}×)`}`);
+  if (sm) out.push(`- saliency map ≤ 3× one forward pass: ${fmt(sm.ratio, 2)}× → ${sm.ratio <= 3 ? 'met' : `NOT met (${fmt(100 * (sm.ratio / 3 - 1), 0)}% over)`}`);
   for (const name of ['occlusion', 'smoothGrad', 'integratedGradients']) {
     const r = get(name);
     if (!r) out.push(`- ${name} ≥ 70% of matmul GFLOP/s: not measured (method not available)`);
-    else out.push(`- ${name} ≥ 70% of matmul GFLOP/s: ${fmt(r.pct, 0)}% → ${r.pct >= 70 ? 'met' : `NOT met (${fmt(70 - r.pct, 0)} points short)`}`);
+    else out.push(`- ${name} ≥ 70% of matmul GFLOP/s: ${fmt(r.pct, 1)}% → ${r.pct >= 70 ? 'met' : `NOT met (${fmt(70 - r.pct, 1)} points short)`}`);
   }
   return out;
 }
