@@ -134,3 +134,24 @@ export function pearson(a: ArrayLike<number>, b: ArrayLike<number>): number {
   }
   return sab / Math.sqrt(saa * sbb + 1e-30);
 }
+
+/** A 1×size×size×3 test picture in [0, 1]: a red disk, a green bar, a vertical blue ramp. */
+export function testPicture(size: number): tf.Tensor4D {
+  const v = new Float32Array(size * size * 3);
+  for (let y = 0; y < size; y++) for (let x = 0; x < size; x++) {
+    const disk = Math.hypot(y - size * 0.4, x - size * 0.6) < size * 0.25 ? 1 : 0;
+    const bar = x > size * 0.1 && x < size * 0.25 ? 1 : 0;
+    v[(y * size + x) * 3] = 0.2 + 0.6 * disk;
+    v[(y * size + x) * 3 + 1] = 0.2 + 0.6 * bar;
+    v[(y * size + x) * 3 + 2] = 0.3 + 0.4 * (y / size);
+  }
+  return tf.tensor4d(v, [1, size, size, 3]);
+}
+
+/** Grayscale (channel mean) values of a [1,H,W,3] tensor. */
+export async function grayValues(x: tf.Tensor): Promise<Float32Array> {
+  const g = tf.mean(x, 3);
+  const v = (await g.data()) as Float32Array;
+  g.dispose();
+  return v;
+}
