@@ -195,6 +195,29 @@ display(box("<p>second</p>"), { displayId: "d1", update: true });
         self.assertEqual(self.stdout(self.iopub_for(b)), "runs\n")
         self.assertEqual(self.result(self.run_ok("2 + 3")), "5")
 
+    def test_8a_silent_heartbeat_tslab_updates(self):
+        before = self.shell_reply(self.kc.execute("1"))["content"]["execution_count"]
+        self.pending.clear()
+        msg_id = self.kc.execute('console.log("quiet"); 5 * 5', silent=True)
+        reply = self.shell_reply(msg_id)
+        out = self.iopub_for(msg_id)
+        self.assertEqual(reply["content"]["status"], "ok")
+        self.assertEqual([m["msg_type"] for m in out], ["stream"])  # no execute_input, no execute_result
+        self.assertEqual(self.shell_reply(self.kc.execute("2"))["content"]["execution_count"], before + 1)
+        # tslab's updatable displays keep working.
+        out = self.run_ok('import * as tslab from "tslab"; const d = tslab.newDisplay(); d.text("one"); d.text("two");')
+        kinds = [(m["msg_type"], m["content"].get("data", {}).get("text/plain")) for m in out if "display" in m["msg_type"]]
+        self.assertEqual(kinds, [("display_data", "one"), ("update_display_data", "two")])
+        self.assertEqual(out[-1]["content"]["transient"]["display_id"], out[-2]["content"]["transient"]["display_id"])
+        # The heartbeat echoes.
+        import zmq
+        sock = zmq.Context.instance().socket(zmq.REQ)
+        sock.connect(f"tcp://{self.km.ip}:{self.km.hb_port}")
+        sock.send(b"ping")
+        self.assertEqual(sock.poll(5000), zmq.POLLIN)
+        self.assertEqual(sock.recv(), b"ping")
+        sock.close(linger=0)
+
     def test_8b_user_expressions(self):
         msg_id = self.kc.execute("const ue = 20;", user_expressions={"double": "ue * 2", "bad": "ue.nope()"})
         reply = self.shell_reply(msg_id)
