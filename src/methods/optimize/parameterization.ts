@@ -80,6 +80,21 @@ export function pixelParameterization(shape: [number, number, number, number]): 
   };
 }
 
+/**
+ * `m · x` (or `x · m` with `right`) for a constant matrix `m`, differentiable in `x`, with the gradient
+ * computed by plain products with the precomputed transpose: tfjs's own matMul gradient multiplies with
+ * transposed operands, which the wasm backend runs about 8× slower than plain products.
+ */
+function constantProduct(m: tf.Tensor2D, mT: tf.Tensor2D, right: boolean): (x: tf.Tensor2D) => tf.Tensor2D {
+  return tf.customGrad((...args: unknown[]) => {
+    const x = args[0] as tf.Tensor2D;
+    return {
+      value: right ? tf.matMul(x, m) : tf.matMul(m, x),
+      gradFunc: (dy: tf.Tensor) => (right ? tf.matMul(dy as tf.Tensor2D, mT) : tf.matMul(mT, dy as tf.Tensor2D)),
+    };
+  }) as (x: tf.Tensor2D) => tf.Tensor2D;
+}
+
 /** |frequency| in cycles per pixel of each (u, v) bin of an H×W real spectrum (numpy's fftfreq/rfftfreq). */
 export function rfft2Frequencies(h: number, w: number): number[][] {
   const v = Math.floor(w / 2) + 1;
@@ -134,15 +149,21 @@ export function fourierParameterization(shape: [number, number, number, number],
     colorInv: c === 3 ? tf.tensor2d(invert3(colorMatrixT())) : null,
     freqSq: tf.tensor(freqs.flatMap((row) => row.map((f) => f * f)), [1, h, 1, 1, v]),
   };
+  const transposes = [mats.cosH, mats.sinH, mats.cosWInv, mats.sinWInv].map((m) => tf.transpose(m) as tf.Tensor2D);
+  const [cosHT, sinHT, cosWInvT, sinWInvT] = transposes;
+  const byCosH = constantProduct(mats.cosH, cosHT, false);
+  const bySinH = constantProduct(mats.sinH, sinHT, false);
+  const byCosW = constantProduct(mats.cosWInv, cosWInvT, true);
+  const bySinW = constantProduct(mats.sinWInv, sinWInvT, true);
 
   const toImage = (p: tf.Tensor): tf.Tensor4D => {
     const s = tf.mul(p, mats.scale);
-    const re = tf.reshape(tf.slice(s, [0], [1]), [h, n * c * v]);
-    const im = tf.reshape(tf.slice(s, [1], [1]), [h, n * c * v]);
+    const re = tf.reshape(tf.slice(s, [0], [1]), [h, n * c * v]) as tf.Tensor2D;
+    const im = tf.reshape(tf.slice(s, [1], [1]), [h, n * c * v]) as tf.Tensor2D;
     // Inverse DFT along H (complex), then the inverse real DFT along W.
-    const aRe = tf.sub(tf.matMul(mats.cosH, re), tf.matMul(mats.sinH, im));
-    const aIm = tf.add(tf.matMul(mats.sinH, re), tf.matMul(mats.cosH, im));
-    const spatial = tf.sub(tf.matMul(tf.reshape(aRe, [h * n * c, v]), mats.cosWInv), tf.matMul(tf.reshape(aIm, [h * n * c, v]), mats.sinWInv));
+    const aRe = tf.sub(byCosH(re), bySinH(im));
+    const aIm = tf.add(bySinH(re), byCosH(im));
+    const spatial = tf.sub(byCosW(tf.reshape(aRe, [h * n * c, v])), bySinW(tf.reshape(aIm, [h * n * c, v])));
     let x = tf.div(tf.transpose(tf.reshape(spatial, [h, n, c, w]), [1, 0, 3, 2]), 4);
     if (mats.color) x = tf.reshape(tf.matMul(tf.reshape(x, [-1, 3]), mats.color), shape);
     return tf.sigmoid(x) as tf.Tensor4D;
@@ -169,7 +190,7 @@ export function fourierParameterization(shape: [number, number, number, number],
     fromImage,
     // A Gaussian blur multiplies the spectrum by exp(-2π²σ²f²); the sigmoid makes it approximate in pixels.
     blur: (p, sigma) => tf.tidy(() => tf.mul(p, tf.exp(tf.mul(mats.freqSq, -2 * Math.PI * Math.PI * sigma * sigma)))),
-    dispose: () => tf.dispose(Object.values(mats).filter((m): m is tf.Tensor => m !== null)),
+    dispose: () => tf.dispose([...Object.values(mats).filter((m): m is tf.Tensor => m !== null), ...transposes]),
   };
 }
 
