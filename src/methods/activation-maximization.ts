@@ -10,16 +10,16 @@
  * before a final softmax, as in Simonyan et al. (maximizing the probability mostly lowers other classes).
  */
 import * as tf from '@tensorflow/tfjs';
+import { ready } from '../backend';
 import { LayerError, OptionError, TargetError } from '../errors';
 import { forwardScores } from '../models/forward';
 import type { Model } from '../models/types';
 import { checkInput, checkModel } from './common';
 import { optimizeImage } from './optimize/loop';
-import { createParameterization } from './optimize/parameterization';
+import { createParameterization, ImageParameterization } from './optimize/parameterization';
 import { fromModelInput } from './optimize/preprocess';
-import { createRng } from './optimize/rng';
+import { createRng, Rng } from './optimize/rng';
 import { checkLayer, layerHead, OptimizeOptions, probeShape, ResolvedOptimizeOptions, resolveOptimizeOptions } from './optimize/setup';
-import { ready } from '../backend';
 
 export interface ActivationMaximizationOptions extends OptimizeOptions {
   /** The layer whose channel or unit is maximized; not needed for `classIndex`. */
@@ -39,9 +39,10 @@ interface Objective {
   release?: () => void;
 }
 
+/** `what` names the counted things, e.g. `layer "conv1" has 8 channels`. */
 function checkIndex(where: string, name: string, v: number, count: number, what: string, ErrorType: typeof OptionError): number {
   if (!Number.isInteger(v) || v < 0 || v >= count) {
-    throw new ErrorType(where, `${name} ${JSON.stringify(v)} is out of range: ${what} has ${count} (valid: 0 to ${count - 1})`);
+    throw new ErrorType(where, `${name} ${JSON.stringify(v)} is out of range: ${what} (valid: 0 to ${count - 1})`);
   }
   return v;
 }
@@ -55,7 +56,8 @@ function buildObjective(where: string, model: Model, o: ActivationMaximizationOp
   const shape: [number, number, number] = [r.height, r.width, r.channels];
   if (o.classIndex !== undefined) {
     const k = tf.tidy(() => forwardScores(where, model, tf.zeros([1, ...shape]) as tf.Tensor4D).shape[1]);
-    const c = checkIndex(where, 'classIndex', o.classIndex, k, 'the model output', TargetError);
+    if (o.layer !== undefined) throw new OptionError(where, `layer ${JSON.stringify(o.layer)} is not used with classIndex (the class score is the model's output); drop one`);
+    const c = checkIndex(where, 'classIndex', o.classIndex, k, `the model has ${k} outputs`, TargetError);
     return { objective: (x) => ({ value: tf.reshape(tf.slice(forwardScores(where, model, x, { preSoftmax: true }), [0, c], [-1, 1]), [-1]) as tf.Tensor1D }) };
   }
   const layer = checkLayer(where, model, o.layer);
@@ -66,7 +68,7 @@ function buildObjective(where: string, model: Model, o: ActivationMaximizationOp
     throw new LayerError(where, `layer "${layer}" has output shape [${aShape}]; expected [N,units] or [N,H,W,C]`);
   }
   if (o.channel !== undefined) {
-    const c = checkIndex(where, 'channel', o.channel, count, `layer "${layer}"`, OptionError);
+    const c = checkIndex(where, 'channel', o.channel, count, `layer "${layer}" has ${count} channels`, OptionError);
     const objective = (x: tf.Tensor4D) => {
       const a = head(x);
       const col = a.rank === 4 ? tf.mean(tf.slice(a, [0, 0, 0, c], [-1, -1, -1, 1]), [1, 2, 3]) : tf.slice(a, [0, c], [-1, 1]);
@@ -74,7 +76,7 @@ function buildObjective(where: string, model: Model, o: ActivationMaximizationOp
     };
     return { objective, release: head.release };
   }
-  const u = checkIndex(where, 'unit', o.unit as number, count, `layer "${layer}"`, OptionError);
+  const u = checkIndex(where, 'unit', o.unit as number, count, `layer "${layer}" has ${count} ${aShape.length === 4 ? 'channels' : 'units'}`, OptionError);
   const objective = (x: tf.Tensor4D) => {
     const a = head(x);
     const [, h, w] = a.shape as number[];
@@ -85,14 +87,14 @@ function buildObjective(where: string, model: Model, o: ActivationMaximizationOp
   return { objective, release: head.release };
 }
 
-/** Starting parameters: the given image (model input, one item, repeated `n` times) or seeded noise. */
-async function startParams(where: string, model: Model, init: unknown, r: ResolvedOptimizeOptions, n: number, rng: ReturnType<typeof createRng>, param: ReturnType<typeof createParameterization>): Promise<tf.Tensor> {
+/** Starting parameters: the given image (model input, one item) or seeded noise. The caller owns them. */
+async function startParams(where: string, model: Model, init: unknown, r: ResolvedOptimizeOptions, rng: Rng, param: ImageParameterization): Promise<tf.Tensor> {
   if (init === undefined) return param.random(rng, r.noise);
   const x = await checkInput(where, model, init);
   if (x.shape[0] !== 1 || x.shape[1] !== r.height || x.shape[2] !== r.width || x.shape[3] !== r.channels) {
     throw new OptionError(where, `init must have shape [1,${r.height},${r.width},${r.channels}], got [${x.shape}]`);
   }
-  return tf.tidy(() => param.fromImage(tf.tile(fromModelInput(x, r.preprocess), [n, 1, 1, 1])));
+  return tf.tidy(() => param.fromImage(fromModelInput(x, r.preprocess)));
 }
 
 /**
@@ -110,7 +112,7 @@ export async function activationMaximization(model: Model, options: ActivationMa
   const rng = createRng(r.seed);
   const param = createParameterization(r.parameterization, [1, r.height, r.width, r.channels]);
   try {
-    const initial = await startParams(where, model, options.init, r, 1, rng, param);
+    const initial = await startParams(where, model, options.init, r, rng, param);
     return await optimizeImage({ where, param, initial, objective, release, rng, ...r });
   } finally {
     param.dispose();
@@ -141,7 +143,7 @@ export async function filterGallery(model: Model, layer: string, options: Filter
   const count = aShape[aShape.length - 1];
   const channels = options.channels ?? Array.from({ length: count }, (_, i) => i);
   if (!Array.isArray(channels) || channels.length === 0) throw new OptionError(where, `channels must be a non-empty array of channel indices, got ${JSON.stringify(options.channels)}`);
-  channels.forEach((c, i) => checkIndex(where, `channels[${i}]`, c, count, `layer "${name}"`, OptionError));
+  channels.forEach((c, i) => checkIndex(where, `channels[${i}]`, c, count, `layer "${name}" has ${count} channels`, OptionError));
   const n = channels.length;
   const oneHot = tf.tidy(() => tf.oneHot(tf.tensor1d(channels, 'int32'), count).toFloat());
   const rng = createRng(r.seed);

@@ -163,13 +163,14 @@ describe.each(['wasm', 'cpu'] as const)('activation maximization on %s', (backen
     await expect(am({ layer: 'conv9', channel: 0 })).rejects.toThrow(UnknownLayerError);
     await expect(am({ layer: 'conv9', channel: 0 })).rejects.toThrow(/activationMaximization: unknown layer "conv9"; layers: conv1, pool1, conv2/);
     await expect(am({ layer: 'conv1', channel: 8 })).rejects.toThrow(OptionError);
-    await expect(am({ layer: 'conv1', channel: 8 })).rejects.toThrow(/channel 8 is out of range.*valid: 0 to 7/);
+    await expect(am({ layer: 'conv1', channel: 8 })).rejects.toThrow(/channel 8 is out of range: layer "conv1" has 8 channels \(valid: 0 to 7\)/);
     await expect(am({ layer: 'conv1', channel: -1 })).rejects.toThrow(OptionError);
     await expect(am({ layer: 'conv1', channel: 0, stepSize: 0 })).rejects.toThrow(/stepSize must be a finite number > 0, got 0/);
     await expect(am({ layer: 'conv1', channel: 0, stepSize: -0.1 })).rejects.toThrow(OptionError);
     await expect(am({ layer: 'conv1' })).rejects.toThrow(/give exactly one of channel, unit, classIndex/);
     await expect(am({ layer: 'conv1', channel: 0, unit: 1 })).rejects.toThrow(OptionError);
     await expect(am({ classIndex: 4 })).rejects.toThrow(TargetError);
+    await expect(am({ classIndex: 0, layer: 'conv1' })).rejects.toThrow(/not used with classIndex/);
     await expect(am({ layer: 'conv1', channel: 0, preprocess: 'vgg' })).rejects.toThrow(/unknown preprocess "vgg"; choices: unit, symmetric, caffe, torch/);
     await expect(am({ layer: 'conv1', channel: 0, init: tf.zeros([1, 8, 8, 3]) })).rejects.toThrow(/init|input/);
     await expect(filterGallery(model, 'conv1', { channels: [0, 9] })).rejects.toThrow(/channels\[1\] 9 is out of range/);

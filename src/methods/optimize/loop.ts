@@ -74,17 +74,18 @@ export async function optimizeImage(s: LoopSettings): Promise<tf.Tensor4D> {
       const draw = drawTransform(s.rng, s.transforms);
       const [report, grad] = withGradientRules({}, () =>
         tf.tidy(() => {
-          let reported: tf.Tensor | null = null;
+          // The objective's value comes out of tf.grad through this holder (kept past grad's scope).
+          const holder: { value?: tf.Tensor } = {};
           const g = tf.grad((params: tf.Tensor) => {
             const image = s.param.toImage(params);
             const out = s.objective(toModelInput(applyTransform(image, draw), s.preprocess));
-            reported = tf.keep(tf.mean(out.report ?? out.value));
+            holder.value = tf.keep(tf.mean(out.report ?? out.value));
             let total = tf.sum(out.value);
             if (s.l2 > 0) total = tf.sub(total, tf.mul(tf.sum(l2Penalty(image)), s.l2));
             if (s.tv > 0) total = tf.sub(total, tf.mul(tf.sum(totalVariation(image, s.tvBeta)), s.tv));
             return total;
           })(p);
-          return [reported as unknown as tf.Tensor, g];
+          return [holder.value as tf.Tensor, g];
         }),
       );
       s.release?.();
