@@ -104,7 +104,8 @@ async function main() {
   }
 
   await request('shutdown_request', { restart: false }).catch(() => undefined);
-  await new Promise((resolve) => kernel.once('exit', resolve));
+  const [exitCode, exitSignal] = await new Promise((resolve) => kernel.once('exit', (code, signal) => resolve([code, signal])));
+  if (exitCode !== 0) throw new Error(`the kernel exited with ${exitSignal ?? `code ${exitCode}`} after shutdown_request`);
   shellSock.close();
   iopubSock.close();
   fs.rmSync(dir, { recursive: true, force: true });

@@ -11,6 +11,7 @@ import { AsyncLocalStorage } from 'async_hooks';
 import { randomUUID } from 'crypto';
 import fs from 'fs';
 import path from 'path';
+import { Worker } from 'worker_threads';
 import type * as zmqTypes from 'zeromq';
 import { CancelledError } from '../errors';
 import { setAmbientSignal } from '../signal';
@@ -22,6 +23,21 @@ import { History, type HistoryQuery } from './history';
 import { PACKAGE_ROOT } from './paths';
 import { errorFromThrown, helpTarget, type CellError } from './report';
 import { PROTOCOL_VERSION, Signer, WireError, decode, encode, newHeader, type Header, type JSONObject, type JSONValue, type Message } from './wire';
+
+/** The heartbeat thread: a REP socket that sends back what it receives. */
+const HEARTBEAT_WORKER = `
+const { workerData, parentPort } = require('worker_threads');
+const zmq = require(workerData.zeromq);
+const sock = new zmq.Reply();
+sock.linger = 0;
+// Closing the socket here, not terminating the thread under it, lets zeromq shut down cleanly.
+parentPort.on('message', () => { sock.close(); parentPort.close(); });
+(async () => {
+  await sock.bind(workerData.address);
+  parentPort.postMessage('bound');
+  for await (const frames of sock) await sock.send(frames);
+})().catch((e) => { if (!sock.closed) parentPort.postMessage(String(e && e.message || e)); });
+`;
 
 export interface ConnectionInfo {
   transport: string;
@@ -115,7 +131,8 @@ export class Kernel implements KernelHost, CommTransport {
   private readonly writeErr = process.stderr.write.bind(process.stderr);
 
   private zmq!: typeof zmqTypes;
-  private sockets!: { shell: zmqTypes.Router; control: zmqTypes.Router; stdin: zmqTypes.Router; iopub: zmqTypes.Publisher; hb: zmqTypes.Reply };
+  private sockets!: { shell: zmqTypes.Router; control: zmqTypes.Router; stdin: zmqTypes.Router; iopub: zmqTypes.Publisher };
+  private heartbeat: Worker | null = null;
   private out!: { shell: Outbox; control: Outbox; stdin: Outbox; iopub: Outbox };
 
   private executionCount = 0;
@@ -169,24 +186,24 @@ export class Kernel implements KernelHost, CommTransport {
   async start(): Promise<void> {
     this.zmq = await import('zeromq');
     const zmq = this.zmq;
-    this.sockets = { shell: new zmq.Router(), control: new zmq.Router(), stdin: new zmq.Router(), iopub: new zmq.Publisher(), hb: new zmq.Reply() };
+    this.sockets = { shell: new zmq.Router(), control: new zmq.Router(), stdin: new zmq.Router(), iopub: new zmq.Publisher() };
     const s = this.sockets;
     for (const sock of Object.values(s)) sock.linger = 1000;
     const log = (t: string) => this.log(t);
     this.out = { shell: new Outbox(s.shell, log), control: new Outbox(s.control, log), stdin: new Outbox(s.stdin, log), iopub: new Outbox(s.iopub, log) };
-    const addr = (port: number) => `${this.conn.transport}://${this.conn.ip}:${port}`;
+    // tcp://IP:PORT, or for the ipc transport ipc://PATH-PORT (Jupyter's convention).
+    const addr = (port: number) => (this.conn.transport === 'ipc' ? `ipc://${this.conn.ip}-${port}` : `${this.conn.transport}://${this.conn.ip}:${port}`);
     await Promise.all([
       s.shell.bind(addr(this.conn.shell_port)),
       s.control.bind(addr(this.conn.control_port)),
       s.stdin.bind(addr(this.conn.stdin_port)),
       s.iopub.bind(addr(this.conn.iopub_port)),
-      s.hb.bind(addr(this.conn.hb_port)),
+      this.startHeartbeat(addr(this.conn.hb_port)),
     ]);
     this.installGlobals();
     void this.receiveLoop(s.shell, (m) => this.onShell(m));
     void this.receiveLoop(s.control, (m) => void this.handle(m, 'control'));
     void this.receiveLoop(s.stdin, (m) => this.onStdin(m));
-    void this.heartbeatLoop();
     this.publish('status', { execution_state: 'starting' }, null);
     // If no kernel_info_request comes (clients send one first), create the compiler anyway.
     this.warmSoon(500);
@@ -382,12 +399,18 @@ export class Kernel implements KernelHost, CommTransport {
     }
   }
 
-  private async heartbeatLoop(): Promise<void> {
-    try {
-      for await (const frames of this.sockets.hb) await this.sockets.hb.send(frames);
-    } catch (e) {
-      if (!this.closing) this.log(`heartbeat stopped: ${String(e)}`);
-    }
+  /**
+   * The heartbeat echoes in a worker thread, so that it keeps beating while a cell computes
+   * synchronously (clients that watch it, like `jupyter console`, would otherwise call the kernel dead).
+   */
+  private startHeartbeat(address: string): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const worker = new Worker(HEARTBEAT_WORKER, { eval: true, workerData: { zeromq: require.resolve('zeromq'), address } });
+      worker.unref();
+      worker.once('message', (m: unknown) => (m === 'bound' ? resolve() : reject(new KernelError('kernel', `heartbeat: ${String(m)}`))));
+      worker.once('error', reject);
+      this.heartbeat = worker;
+    });
   }
 
   private onShell(msg: Message): void {
@@ -506,7 +529,8 @@ export class Kernel implements KernelHost, CommTransport {
     const c = msg.content;
     const code = typeof c.code === 'string' ? c.code : '';
     const silent = c.silent === true;
-    const storeHistory = silent ? false : c.store_history !== false;
+    // Like IPython, an empty cell neither counts nor enters the history.
+    const storeHistory = silent || code.trim() === '' ? false : c.store_history !== false;
     const stopOnError = c.stop_on_error !== false;
     if (this.aborting.has(msg)) {
       this.aborting.delete(msg);
@@ -648,11 +672,16 @@ export class Kernel implements KernelHost, CommTransport {
   async close(): Promise<void> {
     if (this.closing) return;
     this.closing = true;
-    this.log('shutting down');
     this.flushStreams();
     this.commManager.clear();
     await Promise.race([Promise.all(Object.values(this.out).map((o) => o.drain())), new Promise((r) => setTimeout(r, 1000))]);
     for (const sock of Object.values(this.sockets)) sock.close();
+    if (this.heartbeat) {
+      const hb = this.heartbeat;
+      const exited = new Promise((r) => hb.once('exit', r));
+      hb.postMessage('stop');
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 1000))]);
+    }
     if (this.warmTimer) clearTimeout(this.warmTimer);
     try {
       this.runnerInstance?.close();

@@ -4,6 +4,8 @@ import sys
 import time
 import unittest
 
+import zmq
+
 from kernelutil import KernelCase
 
 SETUP = r'''
@@ -57,6 +59,13 @@ class InterruptTests(KernelCase):
             time.sleep(0.5)
         else:
             time.sleep(wait)
+        # The heartbeat (a worker thread) answers even while the cell computes.
+        hb = zmq.Context.instance().socket(zmq.REQ)
+        hb.connect(f"tcp://{self.km.ip}:{self.km.hb_port}")
+        hb.send(b"ping")
+        self.assertEqual(hb.poll(1000), zmq.POLLIN, "no heartbeat while the cell runs")
+        self.assertEqual(hb.recv(), b"ping")
+        hb.close(linger=0)
         t = time.time()
         if how == "signal":
             self.km.interrupt_kernel()  # SIGINT: the kernelspec's interrupt_mode
