@@ -517,7 +517,7 @@ export class Kernel implements KernelHost, CommTransport {
       },
       banner: `saliency-lab ${readPackageVersion()}: TypeScript ${tsVersion} (tslab) on Node.js ${process.version}`,
       help_links: [
-        { text: 'saliency-lab', url: 'https://www.npmjs.com/package/saliency-lab' },
+        { text: 'tslab', url: 'https://github.com/yunabe/tslab' },
         { text: 'TensorFlow.js API', url: 'https://js.tensorflow.org/api/latest/' },
         { text: 'TypeScript handbook', url: 'https://www.typescriptlang.org/docs/handbook/intro.html' },
       ],
@@ -580,7 +580,7 @@ export class Kernel implements KernelHost, CommTransport {
 
     if (error) {
       this.publish('error', { ...error }, msg);
-      this.reply(channel, msg, 'execute_reply', { status: 'error', execution_count: count, ...error, engine_info: {} });
+      this.reply(channel, msg, 'execute_reply', { status: 'error', execution_count: count, ...error });
       if (stopOnError) await this.abortQueuedExecutes();
       return;
     }

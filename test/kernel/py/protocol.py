@@ -218,6 +218,19 @@ display(box("<p>second</p>"), { displayId: "d1", update: true });
         self.assertEqual(sock.recv(), b"ping")
         sock.close(linger=0)
 
+    def test_8c_help_pager_and_history(self):
+        msg_id = self.kc.execute("Math.max?")
+        reply = self.shell_reply(msg_id)
+        self.iopub_for(msg_id)
+        [page] = reply["content"]["payload"]
+        self.assertEqual(page["source"], "page")
+        self.assertIn("Math.max(...values: number[]): number", page["data"]["text/plain"])
+        self.assertIn("Returns the larger of a set of supplied numeric expressions.", page["data"]["text/plain"])
+        self.run_ok("const hist = 'marker-cell'; hist")
+        hist = self.shell_reply(self.kc.history(hist_access_type="search", pattern="*marker-cell*", output=True, raw=True))
+        [[session, line, (code, output)]] = hist["content"]["history"]
+        self.assertEqual((code, output), ("const hist = 'marker-cell'; hist", "marker-cell"))
+
     def test_8b_user_expressions(self):
         msg_id = self.kc.execute("const ue = 20;", user_expressions={"double": "ue * 2", "bad": "ue.nope()"})
         reply = self.shell_reply(msg_id)
