@@ -157,6 +157,24 @@ describe.each(['wasm', 'cpu'] as const)('activation maximization on %s', (backen
     model.dispose();
   });
 
+  test('a unit of a dense layer, and a plain score function with an explicit size', async () => {
+    const model = randomConvNet(8, 16);
+    const objectives: number[] = [];
+    // The dense layer's output is after its softmax: the unit is the probability of class 2.
+    const out = await activationMaximization(model, { layer: 'probs', unit: 2, steps: 30, rotate: 0, scale: [1, 1], jitter: 0, onStep: (e) => void objectives.push(e.objective) });
+    const p = model.predict(out) as tf.Tensor;
+    const probs = Array.from(await p.data());
+    expect(objectives[objectives.length - 1]).toBeGreaterThan(objectives[0] + 0.02);
+    expect(probs[2]).toBeGreaterThan(objectives[0] + 0.02);
+    const fn = (x: tf.Tensor4D) => tf.stack([tf.mean(x, [1, 2, 3]), tf.neg(tf.mean(x, [1, 2, 3]))], 1);
+    await expect(activationMaximization(fn, { classIndex: 1, steps: 2 })).rejects.toThrow(/pass size: \[height, width\]/);
+    const dark = await activationMaximization(fn, { classIndex: 1, steps: 40, size: [8, 8], stepSize: 0.1 });
+    expect(dark.shape).toEqual([1, 8, 8, 3]);
+    expect((await dark.mean().data())[0]).toBeLessThan(0.2);
+    tf.dispose([out, p, dark]);
+    model.dispose();
+  });
+
   test('bad input gets typed errors that name the method and the bad value', async () => {
     const model = randomConvNet(1, 16);
     const am = (o: object) => activationMaximization(model, o as Parameters<typeof activationMaximization>[1]);
