@@ -163,6 +163,19 @@ display(box("<p>second</p>"), { displayId: "d1", update: true });
         self.assertEqual(out[2]["content"]["data"]["text/html"], "<p>second</p>")
         self.assertEqual(out[3]["content"]["data"]["application/vnd.jupyter.widget-view+json"]["model_id"], "m1")
 
+    def test_6b_viz_pictures_and_figures_show(self):
+        code = r'''
+import { heatmap, heatmapFigure, show } from "saliency-lab";
+const map = { data: Float32Array.from({ length: 64 }, (_, i) => i / 63), shape: [8, 8] };
+await show(await heatmap(map));
+await heatmapFigure(map)
+'''
+        out = self.run_ok(code)
+        [shown] = [m for m in out if m["msg_type"] == "display_data"]
+        self.assertTrue(shown["content"]["data"]["image/png"].startswith("iVBORw0KGgo"))  # base64 of the PNG signature
+        [figure] = [m for m in out if m["msg_type"] == "execute_result"]
+        self.assertIn("application/vnd.plotly.v1+json", figure["content"]["data"])
+
     def test_7_saliency_lab_import_and_background_errors(self):
         out = self.run_ok('import { backendInfo, ready } from "saliency-lab"; await ready(); backendInfo().name')
         self.assertIn(self.result(out), ("wasm", "cpu", "node", "node-gpu"))
