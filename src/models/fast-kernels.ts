@@ -13,6 +13,7 @@
  *   row-major window order, as tfjs's cpu kernel and PyTorch do; tfjs-backend-wasm's own kernel sends them
  *   to the last, so with it wasm and cpu disagree wherever a window holds equal values (ReLU zeros,
  *   saturated pixels). Handles every window, stride and padding; far faster than both originals.
+ * - `Identity` and same-dtype `Cast` (wasm): aliases instead of copies (see aliasOrCast).
  */
 import * as tf from '@tensorflow/tfjs';
 import { registerScopedKernel } from './gradient-rules';
@@ -251,10 +252,36 @@ function maxPool2x2Grad(x: Values, g: Values, dx: Float32Array, n: number, h: nu
   }
 }
 
+/**
+ * `Identity`, and `Cast` to the same dtype, as an alias of the input's data (one more reference, no copy),
+ * as the cpu and webgl backends do; tfjs-backend-wasm copies. While gradients are recorded, tfjs clones
+ * (Identity) every input and output it saves for the backward pass, and the ReLU rule casts its input: on
+ * wasm that copied every activation twice per gradient (about 0.4 forward passes at 224×224). Tensor data
+ * is never written after it is made, so sharing it is safe. Other casts do what the wasm kernel does.
+ */
+function aliasOrCast({ inputs, backend, attrs }: { inputs: Record<string, Info>; backend: Backend; attrs: { dtype?: tf.DataType } }): Info {
+  const { x } = inputs;
+  const dtype = attrs?.dtype ?? x.dtype;
+  const b = backend as unknown as {
+    incRef(id: tf.DataId): void;
+    makeOutput(shape: number[], dtype: tf.DataType): Info;
+    typedArrayFromHeap(t: Info): Values;
+  };
+  if (dtype === x.dtype) {
+    b.incRef(x.dataId);
+    return { dataId: x.dataId, shape: x.shape, dtype };
+  }
+  const out = b.makeOutput(x.shape, dtype);
+  b.typedArrayFromHeap(out).set(b.typedArrayFromHeap(x));
+  return out;
+}
+
 export const fastKernels: KernelConfig[] = [
   { kernelName: 'Conv2DBackpropInput', backendName: 'wasm', kernelFunc: conv2dBackpropInputViaConv2D('wasm') as unknown as KernelConfig['kernelFunc'] },
   { kernelName: 'MaxPoolGrad', backendName: 'wasm', kernelFunc: maxPoolGradFirstMax as unknown as KernelConfig['kernelFunc'] },
   { kernelName: 'MaxPoolGrad', backendName: 'cpu', kernelFunc: maxPoolGradFirstMax as unknown as KernelConfig['kernelFunc'] },
+  { kernelName: 'Identity', backendName: 'wasm', kernelFunc: aliasOrCast as unknown as KernelConfig['kernelFunc'] },
+  { kernelName: 'Cast', backendName: 'wasm', kernelFunc: aliasOrCast as unknown as KernelConfig['kernelFunc'] },
 ];
 
 for (const k of fastKernels) registerScopedKernel(k);

@@ -195,6 +195,42 @@ describe.each(['cpu', 'wasm'] as const)('fast kernels on %s', (backend) => {
   });
 
   if (backend === 'wasm') {
+    test('Identity and same-dtype Cast share data inside withGradientRules, with correct reference counts', () => {
+      const be = tf.backend();
+      const before = tf.memory().numTensors;
+      const dataBefore = be.numDataIds();
+      const t = tf.tensor2d([[1.5, -2], [0, 7]]);
+      const [cloned, cast] = withGradientRules({}, () => [tf.clone(t), tf.cast(t, 'float32')]);
+      expect(cloned.dataId).toBe(t.dataId);
+      expect(cast.dataId).toBe(t.dataId);
+      expect(be.numDataIds()).toBe(dataBefore + 1);
+      t.dispose();
+      expect(Array.from(cloned.dataSync())).toEqual([1.5, -2, 0, 7]);
+      cloned.dispose();
+      expect(Array.from(cast.dataSync())).toEqual([1.5, -2, 0, 7]);
+      cast.dispose();
+      expect(tf.memory().numTensors).toBe(before);
+      expect(be.numDataIds()).toBe(dataBefore);
+    });
+
+    test.each([
+      ['float32', 'int32', [1.7, -2.5, 0, 300.2, -0.2]],
+      ['int32', 'float32', [3, -4, 0, 100000]],
+      ['float32', 'bool', [0, 1, 2, -1, 0.5]],
+      ['bool', 'float32', [1, 0, 1]],
+    ] as const)('Cast %s → %s equals the wasm kernel', (from, to, vals) => {
+      const own = tf.getKernel('Cast', 'wasm')!.kernelFunc;
+      const x = tf.tensor1d(vals as unknown as number[], from);
+      const be = tf.backend();
+      const expected = own({ inputs: { x }, backend: be, attrs: { dtype: to } }) as Info;
+      const expectedValues = Array.from(be.readSync(expected.dataId) as Float32Array);
+      be.disposeData(expected.dataId);
+      const got = withGradientRules({}, () => tf.cast(x, to));
+      expect(got.dtype).toBe(to);
+      expect(Array.from(got.dataSync())).toEqual(expectedValues);
+      tf.dispose([got, x]);
+    });
+
     test("tfjs-backend-wasm's own MaxPoolGrad sends ties elsewhere (the tie cases above test something)", () => {
       const { inputs, attrs } = poolInputs({ x: [1, 8, 8, 3], f: 2, s: 2, pad: 'valid' }, 3, 34);
       const own = runHere(tf.getKernel('MaxPoolGrad', 'wasm')!.kernelFunc as never, inputs, attrs);
