@@ -15,7 +15,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { ready } from '../backend';
-import { OptionError } from '../errors';
+import { InputError, OptionError } from '../errors';
 import { isGraphModel, isLayersModel } from '../models/layers';
 import { withGradientRules } from '../models/gradient-rules';
 import type { Model } from '../models/types';
@@ -68,13 +68,12 @@ export function roll(x: tf.Tensor4D, dy: number, dx: number): tf.Tensor4D {
   });
 }
 
-/** The fixed input size of a model, or null when it takes any size. */
-function fixedInputSize(model: Model): [number, number] | null {
+/** The model's input dims `[N,H,W,C]` with null for unknown ones, or null when not known at all. */
+function inputDims(model: Model): (number | null)[] | null {
   let dims: (number | null)[] | undefined;
   if (isLayersModel(model)) dims = model.inputs[0].shape;
   else if (isGraphModel(model)) dims = model.inputs[0]?.shape?.map((d) => (d === -1 ? null : d));
-  if (!dims || dims.length !== 4 || dims[1] === null || dims[2] === null) return null;
-  return [dims[1] as number, dims[2] as number];
+  return dims && dims.length === 4 ? dims : null;
 }
 
 /**
@@ -118,7 +117,9 @@ export async function deepDream(model: Model, image: tf.Tensor4D, options: DeepD
   const x0 = await checkInput(where, null, image);
   const [n, h, w, c] = x0.shape;
   const preset = checkPreset(where, options.preprocess ?? 'unit', c);
-  const fixed = fixedInputSize(model);
+  const dims = inputDims(model);
+  if (dims && dims[3] !== null && dims[3] !== c) throw new InputError(where, `the image has ${c} channels, the model takes ${dims[3]}`);
+  const fixed: [number, number] | null = dims && dims[1] !== null && dims[2] !== null ? [dims[1], dims[2]] : null;
   const sizes: [number, number][] = [];
   for (let o = 0; o < octaves; o++) {
     const f = Math.pow(octaveScale, octaves - 1 - o);

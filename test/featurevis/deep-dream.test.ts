@@ -130,6 +130,7 @@ describe.each(['wasm', 'cpu'] as const)('DeepDream on %s', (backend) => {
     await expect(dream({ layers: { conv1: 1 }, stepSize: -1 })).rejects.toThrow(OptionError);
     await expect(dream({ layers: { conv1: 1 }, octaves: 0 })).rejects.toThrow(/octaves must be an integer from 1/);
     await expect(dream({ layers: { conv1: Number.NaN } })).rejects.toThrow(/weight of layer "conv1"/);
+    await expect(deepDream(model, tf.zeros([1, 16, 16, 1]) as tf.Tensor4D, { layers: { conv1: 1 } })).rejects.toThrow(/the image has 1 channels, the model takes 3/);
     picture.dispose();
     model.dispose();
   });
