@@ -40,6 +40,35 @@ describe('saliency-lab install / uninstall', () => {
     expect(cli(['uninstall', '--prefix', prefix, '--python', PYTHON]).stdout).toContain('was not installed there');
   });
 
+  test('--sys-prefix installs into the Python environment, --user into the user data folder', () => {
+    const venv = path.join(prefix, 'venv');
+    const v = spawnSync(PYTHON, ['-m', 'venv', '--without-pip', '--system-site-packages', venv], { encoding: 'utf8' });
+    expect(v.stderr).toBe('');
+    const py = path.join(venv, 'bin', 'python');
+    expect(cli(['install', '--sys-prefix', '--python', py]).stdout).toContain(`in ${path.join(venv, 'share', 'jupyter', 'kernels', 'saliency-lab')}`);
+    expect(fs.existsSync(path.join(venv, 'share', 'jupyter', 'kernels', 'saliency-lab', 'kernel.json'))).toBe(true);
+    expect(cli(['uninstall', '--sys-prefix', '--python', py]).status).toBe(0);
+    expect(fs.existsSync(path.join(venv, 'share', 'jupyter', 'kernels', 'saliency-lab'))).toBe(false);
+
+    const home = path.join(prefix, 'home');
+    fs.mkdirSync(home);
+    const env: NodeJS.ProcessEnv = { ...process.env, HOME: home };
+    delete env.XDG_DATA_HOME;
+    delete env.JUPYTER_DATA_DIR;
+    const r = cli(['install', '--python', PYTHON], env); // --user is the default
+    expect(r.stdout).toContain(`in ${path.join(home, '.local', 'share', 'jupyter', 'kernels', 'saliency-lab')}`);
+    expect(cli(['uninstall', '--user', '--python', PYTHON], env).stdout).toContain('removed');
+  });
+
+  test('finds the Python of the `jupyter` command on PATH', () => {
+    const bin = path.join(prefix, 'bin');
+    fs.mkdirSync(bin);
+    fs.writeFileSync(path.join(bin, 'jupyter'), `#!${PYTHON}\n# a console script\n`, { mode: 0o755 });
+    const r = cli(['install', '--prefix', path.join(prefix, 'viapath')], { ...process.env, PATH: bin });
+    expect(r.stderr).toBe('');
+    expect(fs.existsSync(path.join(prefix, 'viapath', 'share', 'jupyter', 'kernels', 'saliency-lab', 'kernel.json'))).toBe(true);
+  });
+
   test('says how to get Jupyter when it is missing', () => {
     const r = cli(['install', '--prefix', prefix], { ...process.env, PATH: path.join(prefix, 'empty-path') });
     expect(r.status).toBe(1);
