@@ -579,9 +579,10 @@ export class Kernel implements KernelHost, CommTransport {
     if (storeHistory) this.history.add(count, code, output);
 
     if (error) {
+      // Marked before the reply goes out, so that only requests sent before the client saw the error abort.
+      if (stopOnError) await this.abortQueuedExecutes();
       this.publish('error', { ...error }, msg);
       this.reply(channel, msg, 'execute_reply', { status: 'error', execution_count: count, ...error });
-      if (stopOnError) await this.abortQueuedExecutes();
       return;
     }
     const userExpressions = await this.als.run(ctx, () => this.userExpressions(c.user_expressions));
