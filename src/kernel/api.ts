@@ -122,7 +122,7 @@ export function listComms(): ReadonlyMap<string, Comm> {
  * `input()`. Await it: `const name = await input('Name? ')`. Throws KernelError when the request that
  * runs this code does not allow stdin (e.g. nbconvert), and when the kernel is interrupted meanwhile.
  */
-export function input(prompt = '', options: { password?: boolean } = {}): Promise<string> {
+export async function input(prompt = '', options: { password?: boolean } = {}): Promise<string> {
   return requireHost('input').input(prompt, options.password ?? false);
 }
 
