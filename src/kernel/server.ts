@@ -616,19 +616,20 @@ export class Kernel implements KernelHost, CommTransport {
 
   private complete(msg: Message, channel: Channel): void {
     const code = String(msg.content.code ?? '');
-    const cursor = typeof msg.content.cursor_pos === 'number' ? msg.content.cursor_pos : code.length;
+    const cursor = cursorToUtf16(code, msg.content.cursor_pos);
     let r = { start: cursor, end: cursor, matches: [] as string[] };
     try {
       r = this.runner.complete(code, cursor);
     } catch (e) {
       this.log(`complete failed: ${String(e)}`);
     }
-    this.reply(channel, msg, 'complete_reply', { status: 'ok', matches: r.matches, cursor_start: r.start, cursor_end: r.end, metadata: {} });
+    const [start, end] = [utf16ToCodePoints(code, r.start), utf16ToCodePoints(code, r.end)];
+    this.reply(channel, msg, 'complete_reply', { status: 'ok', matches: r.matches, cursor_start: start, cursor_end: end, metadata: {} });
   }
 
   private inspect(msg: Message, channel: Channel): void {
     const code = String(msg.content.code ?? '');
-    const cursor = typeof msg.content.cursor_pos === 'number' ? msg.content.cursor_pos : code.length;
+    const cursor = cursorToUtf16(code, msg.content.cursor_pos);
     let text: string | undefined;
     try {
       text = this.runner.inspect(code, cursor);
@@ -694,6 +695,18 @@ export class Kernel implements KernelHost, CommTransport {
     setAmbientSignal(undefined);
     this.resolveStopped(0);
   }
+}
+
+/** Protocol cursors count Unicode code points (5.2+); JavaScript strings index UTF-16 units. */
+export function cursorToUtf16(code: string, cursor: unknown): number {
+  if (typeof cursor !== 'number' || !Number.isFinite(cursor)) return code.length;
+  let i = 0;
+  for (let n = 0; n < cursor && i < code.length; n++) i += (code.codePointAt(i) ?? 0) > 0xffff ? 2 : 1;
+  return i;
+}
+
+export function utf16ToCodePoints(code: string, index: number): number {
+  return [...code.slice(0, index)].length;
 }
 
 function createRequireFromTslab(): NodeJS.Require {

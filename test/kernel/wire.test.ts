@@ -1,5 +1,6 @@
 import { Signer, WireError, decode, encode, newHeader, type Message } from '../../src/kernel/wire';
 import { History, globToRegExp } from '../../src/kernel/history';
+import { cursorToUtf16, utf16ToCodePoints } from '../../src/kernel/server';
 
 const signer = new Signer('secret-key');
 
@@ -70,5 +71,15 @@ describe('history: tail, range, search', () => {
     expect(h.query({ hist_access_type: 'search', pattern: '*', n: 2 }).length).toBe(2);
     expect(globToRegExp('a[!b]c?').test('axcd')).toBe(true);
     expect(globToRegExp('a.c').test('abc')).toBe(false);
+  });
+});
+
+describe('cursor positions: protocol code points <-> JavaScript UTF-16 indexes', () => {
+  const code = 'const s = "😀"; s.len';
+  test('an astral character counts 1 in the protocol and 2 in JavaScript', () => {
+    expect(cursorToUtf16(code, [...code].length)).toBe(code.length);
+    expect(utf16ToCodePoints(code, code.length)).toBe([...code].length);
+    expect(cursorToUtf16(code, 12)).toBe(13); // after the emoji
+    expect(cursorToUtf16('abc', undefined)).toBe(3);
   });
 });
