@@ -15,7 +15,7 @@ import { Worker } from 'worker_threads';
 import type * as zmqTypes from 'zeromq';
 import { CancelledError } from '../errors';
 import { setAmbientSignal } from '../signal';
-import { setDisplaySink, toMimeBundle, type DisplayOptions, type MimeBundle } from '../display';
+import { isDisplayable, setDisplaySink, toMimeBundle, type DisplayOptions, type MimeBundle } from '../display';
 import { KernelError, setKernelHost, type Comm, type CommTargetHandler, type KernelHost, type OpenCommOptions } from './api';
 import { CommManager, type CommTransport } from './comm';
 import type { CellRunner } from './executor';
@@ -96,6 +96,29 @@ function bundleToJSON(bundle: MimeBundle): JSONObject {
     else if (value !== undefined) out[mime] = value as JSONValue;
   }
   return out;
+}
+
+interface TensorLike {
+  shape: number[];
+  dtype: string;
+  isDisposed: boolean;
+  toString(verbose?: boolean): string;
+}
+
+function isTensorLike(x: unknown): x is TensorLike {
+  const t = x as Partial<TensorLike> | null;
+  return typeof x === 'object' && t !== null && Array.isArray(t.shape) && typeof t.dtype === 'string' && typeof t.isDisposed === 'boolean' && typeof (x as { dataSync?: unknown }).dataSync === 'function';
+}
+
+/**
+ * The bundle of a cell's result: the display contract's (src/display.ts), except that a tfjs tensor shows
+ * its values (tf's own `toString`, as `t.print()` does) rather than its internal fields.
+ */
+function resultBundle(value: unknown): MimeBundle {
+  if (isTensorLike(value) && !isDisplayable(value)) {
+    return { 'text/plain': value.isDisposed ? `Tensor (disposed) shape=[${value.shape.join(',')}] dtype=${value.dtype}` : value.toString() };
+  }
+  return toMimeBundle(value);
 }
 
 /**
@@ -564,7 +587,7 @@ export class Kernel implements KernelHost, CommTransport {
       if (outcome.ok) {
         if (outcome.hasValue) {
           try {
-            const data = bundleToJSON(toMimeBundle(outcome.value));
+            const data = bundleToJSON(resultBundle(outcome.value));
             output = typeof data['text/plain'] === 'string' ? data['text/plain'] : null;
             if (!silent) this.publish('execute_result', { execution_count: count, data, metadata: {} }, msg);
           } catch (e) {
@@ -605,7 +628,7 @@ export class Kernel implements KernelHost, CommTransport {
       if (!outcome.ok) out[name] = { status: 'error', ...outcome.error };
       else {
         try {
-          out[name] = { status: 'ok', data: bundleToJSON(toMimeBundle(outcome.hasValue ? outcome.value : undefined)), metadata: {} };
+          out[name] = { status: 'ok', data: bundleToJSON(resultBundle(outcome.hasValue ? outcome.value : undefined)), metadata: {} };
         } catch (e) {
           out[name] = { status: 'error', ...errorFromThrown(e) };
         }

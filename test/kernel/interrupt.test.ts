@@ -12,7 +12,7 @@ describe('kernel: interrupt.py', () => {
     const r = await runPython('interrupt.py', [], spec.env, 150_000);
     const summary = unittestSummary(r);
     if (r.code !== 0 || !summary) console.log(r.stderr.slice(-8000));
-    expect(summary).toEqual({ tests: 5, failures: 0, errors: 0, skipped: 0 });
+    expect(summary).toEqual({ tests: 6, failures: 0, errors: 0, skipped: 0 });
     expect(r.code).toBe(0);
   }, 180_000);
 });

@@ -108,6 +108,10 @@ class InterruptTests(KernelCase):
         self.assertEqual(self.result(self.run_ok(GRADIENT)), "6,-2")
         self.assertEqual(self.result(self.run_ok("tf.tidy(() => tf.matMul(a, a).shape.join('x'))")), "128x128")
 
+    def test_4b_tensor_results_show_values(self):
+        self.assertEqual(self.result(self.run_ok("tf.tensor1d([1, 2, 3])")), "Tensor\n    [1, 2, 3]")
+        self.assertEqual(self.result(self.run_ok("const gone = tf.scalar(1); gone.dispose(); gone")), "Tensor (disposed) shape=[] dtype=float32")
+
     def test_5_idle_interrupt_harmless(self):
         self.km.interrupt_kernel()
         time.sleep(0.3)
