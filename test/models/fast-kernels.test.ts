@@ -125,6 +125,24 @@ describe.each(['cpu', 'wasm'] as const)('fast kernels on %s', (backend) => {
     },
   );
 
+  test.each([
+    ['pad 1, stride 1', 1, [1, 1], 'floor'],
+    ['pad 2, stride 2', 2, [2, 2], 'floor'],
+    ['pad 1, stride 2, rounding ceil', 1, [2, 2], 'ceil'],
+    ['explicit pads, stride 2', [[0, 0], [2, 0], [1, 2], [0, 0]], [2, 2], undefined],
+  ] as const)('Conv2DBackpropInput with numeric or explicit padding equals the cpu kernel: %s', (_name, pad, strides, rounding) => {
+    const inputShape: Shape4 = [2, 9, 8, 3];
+    const info = tf.backend_util.computeConv2DInfo(inputShape, [3, 3, 3, 5], strides as [number, number], 1, pad as never, rounding);
+    const inputs = {
+      dy: { shape: info.outShape, values: values(size(info.outShape), 51) },
+      filter: { shape: [3, 3, 3, 5], values: values(3 * 3 * 3 * 5, 52) },
+    };
+    const attrs = { strides, pad, dataFormat: 'NHWC', dimRoundingMode: rounding, inputShape };
+    const got = runHere(conv2dBackpropInputViaConv2D(backend) as never, inputs, attrs);
+    expect(got.shape).toEqual(inputShape);
+    expectClose(got.values, cpuReference('Conv2DBackpropInput', inputs, attrs));
+  });
+
   test('Conv2DBackpropInput with NCHW data equals the cpu kernel', () => {
     const inputShape: Shape4 = [2, 3, 7, 6];
     const dyShape = [2, 4, 4, 3];
