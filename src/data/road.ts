@@ -17,7 +17,7 @@ function renderRoad(rng: Rng, size: number) {
   const r = new Raster(size, size);
   const s = size / 64;
   // Low horizon: DAVE-2 crops its camera images to the road, keeping little sky.
-  const horizon = Math.round(size * rng.uniform(0.2, 0.27));
+  const horizon = Math.round(size * rng.uniform(0.15, 0.23));
   const curvature = rng.uniform(-1, 1);
   const label = MAX_STEERING_DEG * curvature;
   const offset = rng.uniform(-0.07, 0.07) * size;
@@ -35,10 +35,11 @@ function renderRoad(rng: Rng, size: number) {
   texture(r, rng, hsv(grassHue, rng.uniform(0.4, 0.8), rng.uniform(0.25, 0.45)),
     hsv(grassHue + 0.05, rng.uniform(0.3, 0.7), rng.uniform(0.35, 0.55)), 0.03, 4 * s, 20 * s);
   const sky = new Float32Array(size * size);
-  const top: RGB = hsv(rng.uniform(0.55, 0.65), rng.uniform(0.35, 0.7), rng.uniform(0.7, 0.95));
-  const low: RGB = hsv(rng.uniform(0.55, 0.65), rng.uniform(0.1, 0.3), rng.uniform(0.85, 1));
+  // Skies vary widely (clear, hazy, dusk), which teaches the network that the sky does not steer.
+  const top: RGB = hsv(rng.uniform(0.5, 0.7), rng.uniform(0.2, 0.8), rng.uniform(0.45, 0.95));
+  const low: RGB = hsv(rng.uniform(0.5, 0.7), rng.uniform(0.05, 0.4), rng.uniform(0.6, 1));
   const clouds: [number, number, number, number][] = [];
-  for (let k = rng.int(0, 5); k > 0; k--) {
+  for (let k = rng.int(0, 6); k > 0; k--) {
     clouds.push([rng.uniform(0, size), rng.uniform(0, horizon), rng.uniform(3, 16) * s, rng.uniform(1, 5) * s]);
   }
   for (let y = 0; y < horizon; y++) {
