@@ -1,6 +1,6 @@
 /**
  * Faster kernels for input gradients, swapped in by `withGradientRules` only while saliency-lab computes
- * gradients (see gradient-rules.ts). Both give the same numbers as tfjs's cpu kernels (to float rounding).
+ * gradients (see gradient-rules.ts). Each gives the same numbers as tfjs's cpu kernel (to float rounding).
  *
  * - `Conv2DBackpropInput` (wasm): the input gradient of a convolution is itself a convolution, of the
  *   output gradient (zero-dilated when the stride is above 1, padded by `filter − 1 − pad`) with the
