@@ -25,15 +25,19 @@ export interface FeatureInversionOptions extends OptimizeOptions {
   layer: string;
 }
 
-/** Inversion's own defaults: no random transforms, a light total-variation prior. */
-const INVERSION_DEFAULTS: OptimizeOptions = { jitter: 0, scale: [1, 1], rotate: 0, tv: 0.5, steps: 256 };
+/**
+ * Inversion's own defaults: no random transforms, a light total-variation prior, and a longer, annealed
+ * run (matching activations closely needs it: the gradient through max pooling reaches one pixel of each
+ * window per step).
+ */
+const INVERSION_DEFAULTS: OptimizeOptions = { jitter: 0, scale: [1, 1], rotate: 0, tv: 0.1, steps: 400, stepSize: 0.2, schedule: 'cosine' };
 
 /**
  * Reconstructs `image` (model input `[N,H,W,C]`) from its activation at `options.layer`. Returns an input
  * of the same shape in the model's input range (per `preprocess`); the caller owns it.
  *
  * Options: `layer` (required), and OptimizeOptions with these defaults changed: `jitter` 0, `scale` [1, 1],
- * `rotate` 0, `tv` 0.5.
+ * `rotate` 0, `tv` 0.1, `steps` 400, `stepSize` 0.2, `schedule` `cosine`.
  */
 export async function featureInversion(model: Model, image: tf.Tensor4D, options: FeatureInversionOptions): Promise<tf.Tensor4D> {
   const where = 'featureInversion';

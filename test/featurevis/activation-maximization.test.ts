@@ -3,17 +3,22 @@ import { setBackend } from '../../src/backend';
 import { CancelledError, OptionError, TargetError, UnknownLayerError } from '../../src/errors';
 import { activationMaximization, filterGallery } from '../../src/methods/activation-maximization';
 import { StepEvent } from '../../src/methods/optimize/loop';
+import { loadModel } from '../../src/models/load';
 import { registerWasmTrainingKernels } from '../../src/models/train-kernels';
 import { setAmbientSignal } from '../../src/signal';
 import { randomConvNet, toGraphModel, trainedColorClassifier } from './helpers';
 
+/** A classifier trained here in seconds (3 colors, 32×32): fast enough for the cpu backend too. */
 let classifier: tf.LayersModel;
+/** The shipped shapes classifier (6 shapes, 64×64): the checks run on it (wasm). */
+let shapesModel: tf.LayersModel;
 let wasmObjectives: number[] = [];
 
 beforeAll(async () => {
   await setBackend('wasm');
   registerWasmTrainingKernels();
   classifier = await trainedColorClassifier(32);
+  shapesModel = (await loadModel('shapes')) as tf.LayersModel;
 });
 
 /** Mean activation of one channel of a layer, per batch item. */
@@ -38,18 +43,21 @@ describe.each(['wasm', 'cpu'] as const)('activation maximization on %s', (backen
   });
 
   test('maximizing a class raises its probability from the starting noise to ≥ 0.9, inside [0, 1]', async () => {
-    // The classes the start does not already favour (a near-gray start may look like one of them).
+    // wasm: every class of the shipped shapes classifier; cpu: one class of the small color classifier.
+    const model = backend === 'wasm' ? shapesModel : classifier;
+    const size = model.inputs[0].shape[1] as number;
     let start: tf.Tensor4D | null = null;
-    const first = await activationMaximization(classifier, { classIndex: 0, steps: 1, imageEvery: 1, onStep: (e) => { start = e.image!.clone(); } });
-    const p0 = classifier.predict(start!) as tf.Tensor;
+    const first = await activationMaximization(model, { classIndex: 0, steps: 1, imageEvery: 1, onStep: (e) => { start = e.image!.clone(); } });
+    const p0 = model.predict(start!) as tf.Tensor;
     const startProbs = Array.from(await p0.data());
     tf.dispose([first, start!, p0]);
-    const classes = [0, 1, 2].filter((c) => startProbs[c] < 0.5).slice(0, backend === 'wasm' ? 3 : 1);
-    expect(classes.length).toBeGreaterThanOrEqual(1);
+    // The classes the start does not already favour (a near-gray start may look like one of them).
+    const classes = startProbs.map((_, c) => c).filter((c) => startProbs[c] < 0.5).slice(0, backend === 'wasm' ? 6 : 1);
+    expect(classes.length).toBeGreaterThanOrEqual(backend === 'wasm' ? 5 : 1);
     for (const cls of classes) {
-      const out = await activationMaximization(classifier, { classIndex: cls, steps: 60 });
-      expect(out.shape).toEqual([1, 32, 32, 3]);
-      const p1 = classifier.predict(out) as tf.Tensor;
+      const out = await activationMaximization(model, { classIndex: cls, steps: 50 });
+      expect(out.shape).toEqual([1, size, size, 3]);
+      const p1 = model.predict(out) as tf.Tensor;
       expect((await p1.data())[cls]).toBeGreaterThanOrEqual(0.9);
       const [lo, hi] = await minMax(out);
       expect(lo).toBeGreaterThanOrEqual(0);
@@ -72,10 +80,10 @@ describe.each(['wasm', 'cpu'] as const)('activation maximization on %s', (backen
       tf.dispose([out, p]);
     });
 
-    test('maximizing a channel of the last convolution raises its mean activation at least tenfold', async () => {
+    test('maximizing a channel of the last convolution raises its mean activation at least tenfold (shapes)', async () => {
       const events: StepEvent[] = [];
-      const out = await activationMaximization(classifier, { layer: 'conv3', channel: 0, steps: 100, onStep: (e) => void events.push(e) });
-      const [after] = await channelMeans(classifier, 'conv3', out, 0);
+      const out = await activationMaximization(shapesModel, { layer: 'block3_conv2', channel: 0, steps: 100, onStep: (e) => void events.push(e) });
+      const [after] = await channelMeans(shapesModel, 'block3_conv2', out, 0);
       expect(events).toHaveLength(100);
       expect(events[0].objective).toBeGreaterThan(0);
       expect(after).toBeGreaterThanOrEqual(10 * events[0].objective);
@@ -98,26 +106,27 @@ describe.each(['wasm', 'cpu'] as const)('activation maximization on %s', (backen
   }
 
   if (backend === 'wasm') {
-    test('filterGallery: one image per channel, optimized as one batch; most channels rise tenfold', async () => {
-      const channels = Array.from({ length: 16 }, (_, i) => i);
+    test('filterGallery: one image per channel, optimized as one batch; most channels rise tenfold (shapes)', async () => {
+      const channels = [0, 1, 2, 3, 4, 5, 6, 7];
       const events: StepEvent[] = [];
-      const out = await filterGallery(classifier, 'conv3', { steps: 100, onStep: (e) => void events.push(e) });
-      expect(out.shape).toEqual([16, 32, 32, 3]);
-      const start = tf.fill([1, 32, 32, 3], 0.5) as tf.Tensor4D;
+      const out = await filterGallery(shapesModel, 'block3_conv2', { channels, steps: 100, onStep: (e) => void events.push(e) });
+      expect(out.shape).toEqual([8, 64, 64, 3]);
+      const start = tf.fill([1, 64, 64, 3], 0.5) as tf.Tensor4D;
       const ratios: number[] = [];
       let specific = 0;
       for (const c of channels) {
-        const [a0] = await channelMeans(classifier, 'conv3', start, c);
-        const a = await channelMeans(classifier, 'conv3', out, c);
+        const [a0] = await channelMeans(shapesModel, 'block3_conv2', start, c);
+        const a = await channelMeans(shapesModel, 'block3_conv2', out, c);
         if (a0 > 1e-3) ratios.push(a[c] / a0);
         // Item c is the image for channel c: it drives channel c harder than the other items do on average.
         const others = a.filter((_, i) => i !== c);
         if (a[c] > others.reduce((s, v) => s + v, 0) / others.length) specific++;
       }
       ratios.sort((x, y) => x - y);
+      expect(ratios.length).toBeGreaterThanOrEqual(6);
       expect(ratios[Math.floor(ratios.length / 2)]).toBeGreaterThanOrEqual(10);
       expect(ratios[0]).toBeGreaterThan(3);
-      expect(specific).toBeGreaterThanOrEqual(14);
+      expect(specific).toBeGreaterThanOrEqual(6);
       expect(events[events.length - 1].objective).toBeGreaterThan(5 * events[0].objective);
       tf.dispose([out, start]);
     });

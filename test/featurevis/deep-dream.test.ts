@@ -3,6 +3,8 @@ import { setBackend } from '../../src/backend';
 import { CancelledError, OptionError, UnknownLayerError } from '../../src/errors';
 import { deepDream } from '../../src/methods/deep-dream';
 import { StepEvent } from '../../src/methods/optimize/loop';
+import { data } from '../../src/data';
+import { loadModel } from '../../src/models/load';
 import { randomConvNet, testPicture, toGraphModel } from './helpers';
 
 /**
@@ -64,6 +66,24 @@ describe.each(['wasm', 'cpu'] as const)('DeepDream on %s', (backend) => {
   });
 
   if (backend === 'wasm') {
+    test('on the shipped shapes classifier: same shape, the objective rises within and over octaves', async () => {
+      const model = (await loadModel('shapes')) as tf.LayersModel;
+      const ds = data.shapes({ n: 1, seed: 3 });
+      const events: StepEvent[] = [];
+      const out = await deepDream(model, ds.images, { layers: { block3_conv1: 1, block2_conv1: 0.5 }, steps: 10, onStep: (e) => void events.push(e) });
+      expect(out.shape).toEqual([1, 64, 64, 3]);
+      const ends: number[] = [];
+      for (let o = 0; o < 3; o++) {
+        const mine = events.filter((e) => e.octave === o).map((e) => e.objective);
+        expect(mine[mine.length - 1]).toBeGreaterThan(1.5 * mine[0]);
+        ends.push(mine[mine.length - 1]);
+      }
+      expect(ends[1]).toBeGreaterThan(ends[0]);
+      expect(ends[2]).toBeGreaterThan(ends[1]);
+      tf.dispose([out, ds.images, ds.labels, ds.masks]);
+      model.dispose();
+    });
+
     test('no seams: across tile and shift boundaries the change is no rougher than elsewhere', async () => {
       const model = randomConvNet(5, null);
       const picture = testPicture(64);

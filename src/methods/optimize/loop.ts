@@ -30,6 +30,10 @@ export interface StepEvent {
   octave?: number;
 }
 
+/** `constant` step size, or `cosine` annealing from `stepSize` at the first step toward 0 at the last. */
+export const STEP_SCHEDULES = ['constant', 'cosine'] as const;
+export type StepSchedule = (typeof STEP_SCHEDULES)[number];
+
 export type StepCallback = (event: StepEvent) => void | Promise<void>;
 
 export interface LoopSettings {
@@ -47,6 +51,7 @@ export interface LoopSettings {
   preprocess: PreprocessPreset;
   steps: number;
   stepSize: number;
+  schedule: StepSchedule;
   l2: number;
   tv: number;
   tvBeta: number;
@@ -94,7 +99,8 @@ export async function optimizeImage(s: LoopSettings): Promise<tf.Tensor4D> {
         const v1 = tf.add(tf.mul(v, BETA2), tf.mul(tf.square(grad), 1 - BETA2));
         const mHat = tf.div(m1, 1 - Math.pow(BETA1, step));
         const vHat = tf.div(v1, 1 - Math.pow(BETA2, step));
-        return [tf.add(p, tf.mul(tf.div(mHat, tf.add(tf.sqrt(vHat), ADAM_EPS)), s.stepSize)), m1, v1];
+        const lr = s.schedule === 'cosine' ? s.stepSize * 0.5 * (1 + Math.cos((Math.PI * (step - 1)) / s.steps)) : s.stepSize;
+        return [tf.add(p, tf.mul(tf.div(mHat, tf.add(tf.sqrt(vHat), ADAM_EPS)), lr)), m1, v1];
       });
       tf.dispose([p, m, v, grad]);
       [p, m, v] = next;

@@ -7,7 +7,7 @@ import { isGraphModel, isLayersModel, listLayers, modelKind } from '../../models
 import { splitModel } from '../../models/split';
 import type { Model } from '../../models/types';
 import { effectiveSignal, nonNegative, oneOf, positiveInt } from '../common';
-import type { StepCallback } from './loop';
+import { STEP_SCHEDULES, StepCallback, StepSchedule } from './loop';
 import { PARAMETERIZATIONS, ParameterizationName } from './parameterization';
 import { checkPreset, PreprocessPreset } from './preprocess';
 import type { TransformOptions } from './transforms';
@@ -18,6 +18,8 @@ export interface OptimizeOptions {
   steps?: number;
   /** Adam's learning rate on the image parameters. Default 0.05 (Lucid's). */
   stepSize?: number;
+  /** How the step size changes over the steps: `constant` or `cosine` (annealed to 0). Default `constant`. */
+  schedule?: StepSchedule;
   /** Seed of the noise and of the random transforms: the same seed gives the same result. Default 0. */
   seed?: number;
   /** Image representation: `pixel` or Lucid's color-decorrelated `fourier` (see parameterization.ts). Default `pixel`. */
@@ -55,6 +57,7 @@ export interface OptimizeOptions {
 export interface ResolvedOptimizeOptions {
   steps: number;
   stepSize: number;
+  schedule: StepSchedule;
   seed: number;
   parameterization: ParameterizationName;
   noise: number;
@@ -115,6 +118,7 @@ export function resolveOptimizeOptions(where: string, model: Model, options: Opt
   return {
     steps: positiveInt(where, 'steps', o.steps ?? 256),
     stepSize: positive(where, 'stepSize', o.stepSize ?? 0.05),
+    schedule: oneOf(where, 'schedule', o.schedule ?? 'constant', STEP_SCHEDULES),
     seed: checkSeed(where, o.seed),
     parameterization: oneOf(where, 'parameterization', o.parameterization ?? 'pixel', PARAMETERIZATIONS),
     noise: nonNegative(where, 'noise', o.noise ?? 0.01),
