@@ -96,8 +96,8 @@ function shapesModel(size: number, seed: number): tf.Sequential {
 function roadModel(size: number, seed: number): tf.Sequential {
   const m = tf.sequential({ name: 'road_dave2' });
   m.add(tf.layers.inputLayer({ inputShape: [size, size, 3], name: 'input' }));
-  const decay = () => tf.regularizers.l2({ l2: 1e-3 });
-  const convDecay = () => tf.regularizers.l2({ l2: 1e-4 });
+  const decay = () => tf.regularizers.l2({ l2: 1e-2 });
+  const convDecay = () => tf.regularizers.l2({ l2: 1e-3 });
   m.add(conv('conv1', 12, seed, 1, 5, 2, 'same', convDecay()));
   m.add(bn('bn1', 0.9));
   m.add(conv('conv2', 18, seed, 2, 5, 2, 'same', convDecay()));

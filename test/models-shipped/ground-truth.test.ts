@@ -69,7 +69,7 @@ describe('ground truth on held-out images', () => {
     expect(inside / N).toBeGreaterThanOrEqual(2 * (share / N));
     dispose(d);
     model.dispose();
-  });
+  }, 300_000);
 
   test('road: more saliency mass on the lane markings than on the sky', async () => {
     const model = (await loadModel('road')) as tf.LayersModel;
@@ -88,7 +88,7 @@ describe('ground truth on held-out images', () => {
     expect(onLanes).toBeGreaterThan(onSky);
     dispose(d);
     model.dispose();
-  });
+  }, 300_000);
 
   test('rings: more saliency mass on the target scale than on the distractor', async () => {
     const model = (await loadModel('rings')) as tf.LayersModel;
@@ -107,5 +107,5 @@ describe('ground truth on held-out images', () => {
     expect(onTarget).toBeGreaterThan(onDistractor);
     dispose(d);
     model.dispose();
-  });
+  }, 300_000);
 });

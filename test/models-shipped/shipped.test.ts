@@ -38,4 +38,4 @@ test.each(SHIPPED_MODELS.map((n) => [n]))('shipped %s meets its held-out target 
   console.log(`${name} held out (n=500, seed ${CHECK_SEED}): ${JSON.stringify(metrics)}`);
   THRESHOLDS[name](metrics);
   m.dispose();
-});
+}, 300_000);
