@@ -6,7 +6,7 @@ import { StepEvent } from '../../src/methods/optimize/loop';
 import { loadModel } from '../../src/models/load';
 import { registerWasmTrainingKernels } from '../../src/models/train-kernels';
 import { setAmbientSignal } from '../../src/signal';
-import { randomConvNet, toGraphModel, trainedColorClassifier } from './helpers';
+import { randomConvNet, testPicture, toGraphModel, trainedColorClassifier } from './helpers';
 
 /** A classifier trained here in seconds (3 colors, 32×32): fast enough for the cpu backend too. */
 let classifier: tf.LayersModel;
@@ -181,6 +181,21 @@ describe.each(['wasm', 'cpu'] as const)('activation maximization on %s', (backen
     expect(dark.shape).toEqual([1, 8, 8, 3]);
     expect((await dark.mean().data())[0]).toBeLessThan(0.2);
     tf.dispose([out, p, dark]);
+    model.dispose();
+  });
+
+  test('init: the optimization starts from the given image (pixel and Fourier, caffe preset)', async () => {
+    const model = randomConvNet(8, 16);
+    const caffe = tf.sequential({ layers: [tf.layers.rescaling({ scale: 1 / 255, inputShape: [16, 16, 3] }), model] });
+    const picture = testPicture(16);
+    const init = tf.tidy(() => tf.sub(tf.mul(tf.reverse(picture, -1), 255), tf.tensor1d([103.939, 116.779, 123.68]))) as tf.Tensor4D;
+    for (const parameterization of ['pixel', 'fourier'] as const) {
+      const out = await activationMaximization(caffe, { layer: 'conv2', channel: 0, steps: 1, stepSize: 1e-4, init, parameterization, preprocess: 'caffe', jitter: 0, rotate: 0, scale: [1, 1] });
+      const d = tf.tidy(() => tf.max(tf.abs(tf.sub(out, init))));
+      expect((await d.data())[0]).toBeLessThan(0.5); // in 0..255 units
+      tf.dispose([out, d]);
+    }
+    tf.dispose([picture, init]);
     model.dispose();
   });
 
