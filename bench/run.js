@@ -281,6 +281,7 @@ async function main() {
   console.log(`\nsaliency-lab bench: ${fmt((Date.now() - t0) / 1000, 0)} s, load ${load()}`);
   otherBench('viz.js');
   otherBench('kernel.js');
+  otherBench('featurevis.js');
 }
 
 /** The issue's targets, checked against this run's medians. */

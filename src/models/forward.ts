@@ -191,7 +191,12 @@ export function forwardToLayer(where: string, model: Model, x: tf.Tensor4D, laye
     if (!(e instanceof StopForward)) throw e;
   }
   if (!captured) throw new LayerError(where, `layer "${layerName}" did not run in the forward pass`);
-  return captured;
+  // The kept copy survived the model's own tidy scopes; hand back an ordinary tensor so that an enclosing
+  // tf.tidy (or tf.grad) of the caller frees it like any other result.
+  const kept: tf.Tensor = captured;
+  const out = tf.clone(kept);
+  kept.dispose();
+  return out;
 }
 
 /** Static output shape of a named LayersModel layer, or null (GraphModel, unknown). */
