@@ -1,6 +1,6 @@
 /**
  * Models for the feature-visualization tests: small random VGG-style networks (LayersModel), the same
- * network as a GraphModel built from a hand-written graph, and a classifier trained in seconds on a
+ * network as a GraphModel (built by test/fixtures/graph-model.ts), and a classifier trained in seconds on a
  * trivially separable synthetic task.
  */
 import * as tf from '@tensorflow/tfjs';
@@ -22,66 +22,8 @@ export function randomConvNet(seed: number, size: number | null = 32, classes = 
   });
 }
 
-type Attr = Record<string, unknown>;
-const b64 = (s: string) => Buffer.from(s).toString('base64');
-const ints = (...v: number[]) => ({ list: { i: v.map(String) } });
-
-/**
- * The same network as `randomConvNet` (without pool1's name mapping) as a tf.GraphModel, with node names
- * `conv1/Relu`, `conv2/Relu`, `conv3/Relu`, `logits`, `probs`.
- */
-export async function toGraphModel(model: tf.LayersModel, size: number): Promise<tf.GraphModel> {
-  const nodes: { name: string; op: string; input?: string[]; attr?: Attr }[] = [];
-  const specs: tf.io.WeightsManifestEntry[] = [];
-  const datas: Float32Array[] = [];
-  const f32 = { type: 'DT_FLOAT' };
-  const addConst = async (name: string, t: tf.Tensor) => {
-    nodes.push({ name, op: 'Const', attr: { dtype: f32, value: { tensor: { dtype: 'DT_FLOAT', tensorShape: { dim: t.shape.map((d) => ({ size: String(d) })) } } } } });
-    specs.push({ name, shape: t.shape, dtype: 'float32' });
-    datas.push((await t.data()) as Float32Array);
-  };
-  nodes.push({ name: 'input', op: 'Placeholder', attr: { dtype: f32, shape: { shape: { dim: [-1, size, size, 3].map((d) => ({ size: String(d) })) } } } });
-  let prev = 'input';
-  for (const name of ['conv1', 'pool1', 'conv2', 'conv3']) {
-    const layer = model.getLayer(name);
-    if (name === 'pool1') {
-      nodes.push({ name: 'pool1/MaxPool', op: 'MaxPool', input: [prev], attr: { T: f32, ksize: ints(1, 2, 2, 1), strides: ints(1, 2, 2, 1), padding: { s: b64('VALID') }, data_format: { s: b64('NHWC') } } });
-      prev = 'pool1/MaxPool';
-      continue;
-    }
-    const [k, b] = layer.getWeights();
-    await addConst(`${name}/kernel`, k);
-    await addConst(`${name}/bias`, b);
-    nodes.push({ name: `${name}/Conv2D`, op: 'Conv2D', input: [prev, `${name}/kernel`], attr: { T: f32, strides: ints(1, 1, 1, 1), padding: { s: b64('SAME') }, data_format: { s: b64('NHWC') }, dilations: ints(1, 1, 1, 1) } });
-    nodes.push({ name: `${name}/BiasAdd`, op: 'BiasAdd', input: [`${name}/Conv2D`, `${name}/bias`], attr: { T: f32, data_format: { s: b64('NHWC') } } });
-    nodes.push({ name: `${name}/Relu`, op: 'Relu', input: [`${name}/BiasAdd`], attr: { T: f32 } });
-    prev = `${name}/Relu`;
-  }
-  nodes.push({ name: 'gap/axes', op: 'Const', attr: { dtype: { type: 'DT_INT32' }, value: { tensor: { dtype: 'DT_INT32', tensorShape: { dim: [{ size: '2' }] } } } } });
-  specs.push({ name: 'gap/axes', shape: [2], dtype: 'int32' });
-  const [w, b] = model.getLayer('probs').getWeights();
-  await addConst('probs/kernel', w);
-  await addConst('probs/bias', b);
-  nodes.push({ name: 'gap/Mean', op: 'Mean', input: [prev, 'gap/axes'], attr: { T: f32, Tidx: { type: 'DT_INT32' }, keep_dims: { b: false } } });
-  nodes.push({ name: 'probs/MatMul', op: 'MatMul', input: ['gap/Mean', 'probs/kernel'], attr: { T: f32, transpose_a: { b: false }, transpose_b: { b: false } } });
-  nodes.push({ name: 'logits', op: 'BiasAdd', input: ['probs/MatMul', 'probs/bias'], attr: { T: f32, data_format: { s: b64('NHWC') } } });
-  nodes.push({ name: 'probs', op: 'Softmax', input: ['logits'], attr: { T: f32 } });
-  // Weight data in manifest order; the int32 axes const goes where its spec is.
-  const buffers: ArrayBuffer[] = [];
-  let fi = 0;
-  for (const s of specs) {
-    if (s.dtype === 'int32') buffers.push(new Int32Array([1, 2]).buffer);
-    else buffers.push(datas[fi++].slice().buffer);
-  }
-  const total = buffers.reduce((a, x) => a + x.byteLength, 0);
-  const all = new Uint8Array(total);
-  let o = 0;
-  for (const x of buffers) {
-    all.set(new Uint8Array(x), o);
-    o += x.byteLength;
-  }
-  return tf.loadGraphModel(tf.io.fromMemory({ modelTopology: { node: nodes, versions: { producer: 1 } }, weightSpecs: specs, weightData: all.buffer, format: 'graph-model' }));
-}
+/** The same network as a tf.GraphModel (see test/fixtures/graph-model.ts): each layer's last node has its name. */
+export { toGraphModel } from '../fixtures/graph-model';
 
 /**
  * A classifier of which color channel a square is drawn in (3 classes), trained on the cpu backend for a
