@@ -17,11 +17,11 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { LayerError, OptionError } from '../errors';
-import { ForwardOptions, forwardScores, forwardToLayer, forwardWithLayer, staticLayerShape } from '../models/forward';
+import { ForwardOptions, forwardToLayer, forwardWithLayer, staticLayerShape } from '../models/forward';
 import { withGradientRules } from '../models/gradient-rules';
 import { defaultCamLayer, listLayers, modelKind } from '../models/layers';
 import type { Model } from '../models/types';
-import { checkInput, checkModel, CommonOptions, resolveTarget, rowSelector, ScoreSelector, selector, Target } from './common';
+import { checkInput, checkModel, CommonOptions, resolveTarget, rowSelector, ScoreSelector } from './common';
 
 /** Options every CAM variant that works on a chosen layer takes. */
 export interface CamOptions extends CommonOptions {
@@ -110,15 +110,9 @@ export function layerGradient(
       tf.tidy(() => {
         const delta = tf.zeros(layer.shape);
         const g = tf.grad((d: tf.Tensor) => {
-          // Keep our own copy: tfjs-layers disposes intermediate outputs once the next layer has run, so
-          // the activation forwardWithLayer hands back can already be disposed for a LayersModel.
-          const r = forwardWithLayer(where, model, x, layer.name, (a) => {
-            const shifted = tf.add(a, d);
-            if (activation) activation.dispose();
-            activation = tf.keep(tf.clone(shifted));
-            return shifted;
-          }, options);
-          r.activation.dispose();
+          // forwardWithLayer keeps a copy of the shifted activation A + d (= A at d = 0) for us.
+          const r = forwardWithLayer(where, model, x, layer.name, (a) => tf.add(a, d), options);
+          activation = r.activation;
           return tf.sum(select(r.scores));
         });
         return g(delta) as tf.Tensor4D;
@@ -136,7 +130,7 @@ export function combineCam(activation: tf.Tensor4D, weights: tf.Tensor4D, relu: 
   return tf.tidy(() => {
     let map = tf.sum(tf.mul(weights, activation), 3) as tf.Tensor3D;
     if (relu) map = tf.relu(map);
-    if (size) map = tf.squeeze(tf.image.resizeBilinear(tf.expandDims(map, 3) as tf.Tensor4D, size, false, true), [3]) as tf.Tensor3D;
+    if (size) map = tf.squeeze(upsampleMaps(tf.expandDims(map, 3) as tf.Tensor4D, size), [3]) as tf.Tensor3D;
     return map;
   });
 }
@@ -150,30 +144,6 @@ export function checkBoolean(where: string, name: string, v: unknown, fallback: 
   if (v === undefined) return fallback;
   if (typeof v !== 'boolean') throw new OptionError(where, `${name} must be true or false, got ${JSON.stringify(v)}`);
   return v;
-}
-
-/**
- * `resolveTarget`, except that a function target is probed here on the clean scores (so that a bad one
- * fails before any gradient is taken) without keeping the probe's result.
- */
-export async function fixTargets(
-  where: string, model: Model, x: tf.Tensor4D, target: Target | undefined, options: ForwardOptions,
-): Promise<ResolvedTarget> {
-  if (typeof target !== 'function') return resolveTarget(where, model, x, target, options);
-  tf.tidy(() => {
-    selector(where, target, x.shape[0])(forwardScores(where, model, x, options));
-  });
-  return target;
-}
-
-/**
- * `rowSelector` for targets fixed by `fixTargets`: `rows[r]` is the batch item of score row r. A model with
- * one output needs no column picked (tfjs's oneHot, which pickColumns uses, rejects a depth of 1).
- */
-export function targetSelector(where: string, target: ResolvedTarget, rows: number[]): ScoreSelector {
-  const pick = rowSelector(where, target, rows);
-  if (typeof target === 'function') return pick;
-  return (scores) => (scores.shape[1] === 1 ? (tf.reshape(scores, [rows.length]) as tf.Tensor1D) : pick(scores));
 }
 
 /** Everything after the input checks, for callers that have checked the input and fixed the targets. */
@@ -191,7 +161,7 @@ export async function camOnChecked(
   let activation: tf.Tensor4D;
   let gradient: tf.Tensor4D | null = null;
   if (variant.needsGradient) {
-    const select = targetSelector(where, target, Array.from({ length: n }, (_, i) => i));
+    const select = rowSelector(where, target, Array.from({ length: n }, (_, i) => i));
     ({ activation, gradient } = layerGradient(where, model, x, layer, select, forward));
   } else {
     activation = tf.tidy(() => forwardToLayer(where, model, x, layer.name) as tf.Tensor4D);
@@ -227,6 +197,6 @@ export async function runCam(
   const upsample = checkBoolean(where, 'upsample', options.upsample, CAM_DEFAULTS.upsample);
   const x = await checkInput(where, model, input);
   const layer = fixedLayer ? fixedLayer(x) : resolveCamLayer(where, model, x, options.layer);
-  const target = await fixTargets(where, model, x, options.target, options);
+  const target = await resolveTarget(where, model, x, options.target, options);
   return camOnChecked(where, variant, model, x, layer, target, { relu, upsample, preSoftmax: options.preSoftmax });
 }

@@ -7,8 +7,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Model } from '../models/types';
-import { camOnChecked, fixTargets, resolveCamLayer, targetSelector } from './cam-pipeline';
-import { checkInput, checkModel, CommonOptions } from './common';
+import { camOnChecked, resolveCamLayer } from './cam-pipeline';
+import { checkInput, checkModel, CommonOptions, resolveTarget, rowSelector } from './common';
 import { gradCamWeights } from './grad-cam';
 import { inputGradient } from './gradient';
 
@@ -28,11 +28,11 @@ export async function guidedGradCam(model: Model, input: tf.Tensor4D, options: G
   checkModel(where, model);
   const x = await checkInput(where, model, input);
   const layer = resolveCamLayer(where, model, x, options.layer);
-  const target = await fixTargets(where, model, x, options.target, options);
+  const target = await resolveTarget(where, model, x, options.target, options);
   const forward = { preSoftmax: options.preSoftmax };
   const map = await camOnChecked(where, gradCamWeights, model, x, layer, target, { relu: true, upsample: true, ...forward });
   try {
-    const select = targetSelector(where, target, Array.from({ length: x.shape[0] }, (_, i) => i));
+    const select = rowSelector(where, target, Array.from({ length: x.shape[0] }, (_, i) => i));
     return tf.tidy(() => tf.mul(inputGradient(where, model, x, select, { ...forward, relu: 'guided' }), tf.expandDims(map, 3)) as tf.Tensor4D);
   } finally {
     map.dispose();

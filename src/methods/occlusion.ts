@@ -13,8 +13,7 @@ import * as tf from '@tensorflow/tfjs';
 import { InputError, OptionError } from '../errors';
 import { forwardScores } from '../models/forward';
 import type { Model } from '../models/types';
-import { fixTargets, targetSelector } from './cam-pipeline';
-import { checkInput, checkModel, checkpoint, chunks, CommonOptions, effectiveSignal, LoopOptions, positiveInt } from './common';
+import { checkInput, checkModel, checkpoint, chunks, CommonOptions, effectiveSignal, LoopOptions, positiveInt, resolveTarget, rowSelector } from './common';
 
 export interface OcclusionOptions extends CommonOptions, LoopOptions {
   /** Window height and width in pixels (one number for both). Default 8, at most the image size. */
@@ -104,13 +103,13 @@ export async function occlusion(model: Model, input: tf.Tensor4D, options: Occlu
   const baseline = await checkBaseline(where, options.baseline ?? 0, x.shape);
   const owned: tf.Tensor[] = [baseline];
   try {
-    const target = await fixTargets(where, model, x, options.target, options);
+    const target = await resolveTarget(where, model, x, options.target, options);
     const forward = { preSoftmax: options.preSoftmax };
     const items = Array.from({ length: n }, (_, i) => i);
     const rowMask = tf.tensor2d(coverage(rowSpans, height), [ph, height]);
     const colMask = tf.tensor2d(coverage(colSpans, width), [pw, width]);
     owned.push(rowMask, colMask);
-    const clean = tf.tidy(() => targetSelector(where, target, items)(forwardScores(where, model, x, forward)));
+    const clean = tf.tidy(() => rowSelector(where, target, items)(forwardScores(where, model, x, forward)));
     owned.push(clean);
     const drops: tf.Tensor[] = [];
     try {
@@ -127,7 +126,7 @@ export async function occlusion(model: Model, input: tf.Tensor4D, options: Occlu
             const xi = tf.gather(x, item);
             const fill = baseline.shape[0] > 1 ? tf.gather(baseline, item) : baseline;
             const occluded = tf.add(xi, tf.mul(mask, tf.sub(fill, xi))) as tf.Tensor4D;
-            const scores = targetSelector(where, target, item)(forwardScores(where, model, occluded, forward));
+            const scores = rowSelector(where, target, item)(forwardScores(where, model, occluded, forward));
             return tf.sub(tf.gather(clean, item), scores);
           }),
         );

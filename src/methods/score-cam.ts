@@ -14,8 +14,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { forwardScores } from '../models/forward';
 import type { Model } from '../models/types';
-import { CamOptions, CamVariant, runCam, upsampleMaps, targetSelector } from './cam-pipeline';
-import { checkpoint, chunks, effectiveSignal, LoopOptions, positiveInt } from './common';
+import { CamOptions, CamVariant, runCam, upsampleMaps } from './cam-pipeline';
+import { checkpoint, chunks, effectiveSignal, LoopOptions, positiveInt, rowSelector } from './common';
 
 export interface ScoreCamOptions extends CamOptions, LoopOptions {}
 
@@ -46,7 +46,7 @@ export function scoreCamWeights(batchSize: number, onProgress?: (done: number, t
               const hi = tf.max(m, [1, 2, 3], true);
               const mask = tf.div(tf.sub(m, lo), tf.add(tf.sub(hi, lo), EPSILON));
               const masked = tf.mul(tf.gather(x, items), mask) as tf.Tensor4D;
-              return targetSelector(where, target, items)(forwardScores(where, model, masked, forward));
+              return rowSelector(where, target, items)(forwardScores(where, model, masked, forward));
             }),
           );
           onProgress?.(end, total);
