@@ -53,7 +53,20 @@ function activationName(layer: tf.layers.Layer): string | null {
 
 /** The patches that turn a final softmax into the identity, or none. */
 function softmaxPatches(model: tf.LayersModel): Patch[] {
-  const layer = outputLayer(model);
+  return layerSoftmaxPatches(outputLayer(model));
+}
+
+/**
+ * Applies one layer (or a nested model) to a tensor with its final softmax removed, as `preSoftmax`
+ * does for a whole model. Sync.
+ */
+export function applyWithoutSoftmax(layer: tf.layers.Layer, y: tf.Tensor): tf.Tensor {
+  const last = isLayersModel(layer) ? outputLayer(layer) : (layer as KerasLayer);
+  return withPatches(layerSoftmaxPatches(last), () => first(layer.apply(y, { training: false }) as tf.Tensor | tf.Tensor[]));
+}
+
+/** The patches that turn a layer's softmax (its activation, or the layer itself) into the identity, or none. */
+function layerSoftmaxPatches(layer: KerasLayer): Patch[] {
   const cls = layer.getClassName();
   if (cls === 'Softmax' || (cls === 'Activation' && activationName(layer) === 'softmax')) {
     const identity = (inputs: tf.Tensor | tf.Tensor[]) => (Array.isArray(inputs) ? inputs[0] : inputs);
@@ -143,7 +156,7 @@ export function forwardWithLayer(
     const inputName = g.inputNodes[0];
     feeds[inputName] = x;
     const scores = asMatrix(where, first(g.execute(feeds, graphOutputName(g, preSoftmax))), x.shape[0]);
-    return { scores, activation: tf.keep(a) };
+    return { scores, activation: tf.keep(tf.clone(a)) };
   }
   const m = model as tf.LayersModel;
   const layer = findKerasLayer(where, m, layerName);

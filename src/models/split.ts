@@ -5,8 +5,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { InputError, LayerError } from '../errors';
-import { ForwardOptions, forwardScores, forwardToLayer, forwardWithLayer } from './forward';
-import { findGraphNode, findKerasLayer, isLayersModel, modelKind } from './layers';
+import { applyWithoutSoftmax, ForwardOptions, forwardToLayer, forwardWithLayer } from './forward';
+import { findGraphNode, findKerasLayer, modelKind } from './layers';
 import type { Model } from './types';
 
 export interface SplitModel {
@@ -60,7 +60,11 @@ export function splitModel(model: Model, layer: string): SplitModel {
       head: (x) => forwardToLayer(where, g, x, layer),
       tail: (a, x, options) => {
         if (!x) throw new InputError(where, 'tail of a GraphModel needs the input too (other paths may bypass the layer)');
-        return tf.tidy(() => forwardWithLayer(where, g, x, layer, () => a, options).scores);
+        return tf.tidy(() => {
+          const r = forwardWithLayer(where, g, x, layer, () => a, options);
+          tf.dispose(r.activation);
+          return r.scores;
+        });
       },
     };
   } else {
@@ -79,11 +83,7 @@ export function splitModel(model: Model, layer: string): SplitModel {
           return tf.tidy(() => {
             let y = a;
             for (const l of chain) {
-              if (l === last && preSoftmax) {
-                y = lastWithoutSoftmax(l, y);
-              } else {
-                y = (isLayersModel(l) ? forwardScores(where, l, y as tf.Tensor4D, { preSoftmax: false }) : (l.apply(y, { training: false }) as tf.Tensor));
-              }
+              y = l === last && preSoftmax ? applyWithoutSoftmax(l, y) : (l.apply(y, { training: false }) as tf.Tensor);
             }
             return y.rank === 2 ? (y as tf.Tensor2D) : y.reshape([y.shape[0], -1]);
           });
@@ -107,23 +107,4 @@ export function splitModel(model: Model, layer: string): SplitModel {
   }
   perModel.set(layer, split);
   return split;
-}
-
-/** Applies the model's last layer with a softmax activation (or softmax layer) removed. */
-function lastWithoutSoftmax(layer: tf.layers.Layer, y: tf.Tensor): tf.Tensor {
-  const cls = layer.getClassName();
-  const act = (layer as unknown as { activation?: { getClassName(): string } }).activation;
-  if (cls === 'Softmax' || (cls === 'Activation' && act?.getClassName() === 'softmax')) return y;
-  if (act?.getClassName() === 'softmax') {
-    // Same as the model's own pre-softmax path: temporarily use a linear activation.
-    const holder = layer as unknown as { activation: unknown };
-    const saved = holder.activation;
-    holder.activation = (tf.layers.activation({ activation: 'linear' }) as unknown as { activation: unknown }).activation;
-    try {
-      return layer.apply(y, { training: false }) as tf.Tensor;
-    } finally {
-      holder.activation = saved;
-    }
-  }
-  return layer.apply(y, { training: false }) as tf.Tensor;
 }
