@@ -3,17 +3,7 @@
  * seeded from (data set seed, image index), so the first k images of a set do not depend on `n`.
  */
 
-/** mulberry32: a 32-bit state generator; returns floats in [0, 1). */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32, standardNormal } from '../random';
 
 /** Mixes two integers into one 32-bit seed (murmur3's finalizer on a combination). */
 export function mixSeeds(a: number, b: number): number {
@@ -50,7 +40,6 @@ export class Rng {
   }
   /** Standard normal (Box-Muller). */
   normal(): number {
-    const u = Math.max(this.next(), 1e-12);
-    return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * this.next());
+    return standardNormal(this.next);
   }
 }

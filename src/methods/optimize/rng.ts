@@ -3,6 +3,7 @@
  * a given seed on every backend: noise, jitter offsets, scales and angles are all drawn from it in a fixed
  * order, in JavaScript, never from a backend's own RNG.
  */
+import { mulberry32, standardNormal } from '../../random';
 
 export interface Rng {
   /** Uniform in [0, 1). */
@@ -18,18 +19,8 @@ export interface Rng {
 }
 
 export function createRng(seed: number): Rng {
-  let state = (Math.floor(seed) ^ 0x9e3779b9) >>> 0;
-  const next = (): number => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  const normal = (): number => {
-    const u = Math.max(next(), 1e-12);
-    return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * next());
-  };
+  const next = mulberry32((Math.floor(seed) ^ 0x9e3779b9) >>> 0);
+  const normal = (): number => standardNormal(next);
   return {
     next,
     uniform: (lo, hi) => lo + (hi - lo) * next(),
