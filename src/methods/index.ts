@@ -4,7 +4,7 @@ export type { VanillaGradientOptions, SaliencyMapOptions, ChannelReduction } fro
 export * from './guided-backprop';
 export * from './smooth-grad';
 export {
-  integratedGradients, integratedGradientsWithDelta, integrationPoints, gaussLegendre, gaussianBlur, IG_METHODS,
+  integratedGradients, integratedGradientsWithDelta, integrationPoints, gaussLegendre, IG_METHODS,
 } from './integrated-gradients';
 export type { IntegratedGradientsOptions, IntegrationMethod, Baseline } from './integrated-gradients';
 export type { CamOptions } from './cam-pipeline';
@@ -28,3 +28,4 @@ export { STEP_SCHEDULES } from './optimize/loop';
 export type { StepEvent, StepCallback, StepSchedule } from './optimize/loop';
 export { PARAMETERIZATIONS } from './optimize/parameterization';
 export type { ParameterizationName } from './optimize/parameterization';
+export { gaussianBlur } from './optimize/transforms';

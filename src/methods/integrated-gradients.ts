@@ -10,8 +10,8 @@
  * as Σ IG − (F(x) − F(x'))).
  *
  * Baselines: `zeros` (default), a number, a tensor broadcastable to the input, or `blur` (the input
- * blurred with a Gaussian of `blurSigma` pixels, as in Sturmfels et al. 2020, "Visualizing the Impact of
- * Feature Attribution Baselines").
+ * blurred with a Gaussian of `blurSigma` pixels, borders reflected as scipy's gaussian_filter does, as in
+ * Sturmfels et al. 2020, "Visualizing the Impact of Feature Attribution Baselines").
  */
 import * as tf from '@tensorflow/tfjs';
 import { InputError, OptionError } from '../errors';
@@ -21,6 +21,7 @@ import {
   checkInput, checkModel, checkpoint, chunks, CommonOptions, effectiveSignal, LoopOptions, oneOf, positiveInt, resolveTarget, rowSelector,
 } from './common';
 import { inputGradient } from './gradient';
+import { gaussianBlur } from './optimize/transforms';
 
 export const IG_METHODS = ['gaussLegendre', 'riemannLeft', 'riemannRight', 'riemannMiddle', 'riemannTrapezoid'] as const;
 export type IntegrationMethod = (typeof IG_METHODS)[number];
@@ -87,23 +88,6 @@ export function integrationPoints(method: IntegrationMethod, n: number): { alpha
       return { alphas: nodes.map((x) => 0.5 * (1 + x)), weights: weights.map((w) => 0.5 * w) };
     }
   }
-}
-
-/** A Gaussian blur of each channel (depthwise, `same` padding normalized by the kernel mass inside). */
-export function gaussianBlur(x: tf.Tensor4D, sigma: number): tf.Tensor4D {
-  return tf.tidy(() => {
-    const radius = Math.max(1, Math.ceil(3 * sigma));
-    const k = Array.from({ length: 2 * radius + 1 }, (_, i) => Math.exp(-((i - radius) ** 2) / (2 * sigma * sigma)));
-    const s = k.reduce((a, b) => a + b, 0);
-    const k1 = k.map((v) => v / s);
-    const c = x.shape[3];
-    const kr = tf.tile(tf.tensor4d(k1, [1, k1.length, 1, 1]), [1, 1, c, 1]) as tf.Tensor4D;
-    const kc = tf.tile(tf.tensor4d(k1, [k1.length, 1, 1, 1]), [1, 1, c, 1]) as tf.Tensor4D;
-    const blur = (t: tf.Tensor4D) => tf.depthwiseConv2d(tf.depthwiseConv2d(t, kr, 1, 'same'), kc, 1, 'same');
-    // Divide by the blurred ones image so that borders are not darkened by the zero padding.
-    const mass = blur(tf.onesLike(x.slice([0, 0, 0, 0], [1, -1, -1, -1])));
-    return tf.div(blur(x), mass) as tf.Tensor4D;
-  });
 }
 
 function makeBaseline(where: string, x: tf.Tensor4D, baseline: Baseline, sigma: number): tf.Tensor4D {
