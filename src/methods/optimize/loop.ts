@@ -9,10 +9,11 @@ import * as tf from '@tensorflow/tfjs';
 import { withGradientRules } from '../../models/gradient-rules';
 import { checkpoint } from '../common';
 import type { ImageParameterization } from './parameterization';
-import { toModelInput, PreprocessPreset } from './preprocess';
+import { toModelInput } from './preprocess';
 import { l2Penalty, totalVariation } from './regularizers';
 import type { Rng } from './rng';
-import { applyTransform, drawTransform, TransformOptions } from './transforms';
+import type { ResolvedOptimizeOptions } from './setup';
+import { applyTransform, drawTransform } from './transforms';
 
 /** What `onStep` receives. */
 export interface StepEvent {
@@ -36,7 +37,12 @@ export type StepSchedule = (typeof STEP_SCHEDULES)[number];
 
 export type StepCallback = (event: StepEvent) => void | Promise<void>;
 
-export interface LoopSettings {
+/** What the loop needs: the resolved optimization options plus the image, objective and random source. */
+export interface LoopSettings
+  extends Pick<
+    ResolvedOptimizeOptions,
+    'preprocess' | 'steps' | 'stepSize' | 'schedule' | 'l2' | 'tv' | 'tvBeta' | 'transforms' | 'blurEvery' | 'blurSigma' | 'onStep' | 'imageEvery' | 'signal'
+  > {
   where: string;
   param: ImageParameterization;
   /** Starting parameters; the loop takes ownership. */
@@ -48,20 +54,7 @@ export interface LoopSettings {
   objective: (x: tf.Tensor4D) => { value: tf.Tensor1D; report?: tf.Tensor };
   /** Frees what `objective` made outside tf.tidy's reach; called after each gradient and at the end. */
   release?: () => void;
-  preprocess: PreprocessPreset;
-  steps: number;
-  stepSize: number;
-  schedule: StepSchedule;
-  l2: number;
-  tv: number;
-  tvBeta: number;
-  transforms: TransformOptions;
-  blurEvery: number;
-  blurSigma: number;
   rng: Rng;
-  onStep?: StepCallback;
-  imageEvery: number;
-  signal?: AbortSignal;
 }
 
 const BETA1 = 0.9;
