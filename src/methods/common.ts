@@ -81,9 +81,9 @@ export function pickColumns(scores: tf.Tensor2D, indices: tf.Tensor1D | number[]
 }
 
 /**
- * The selector for a target. With `k` (the number of outputs) the target is checked now, outside any
- * tf.grad (an error thrown inside tf.grad would leak the tensors tfjs saved for the backward pass); a
- * function target is probed on zeros `[n,k]`. The default picks the argmax of the scores it sees, so use
+ * The selector for a target, checked now, outside any tf.grad (an error thrown inside tf.grad would leak
+ * the tensors tfjs saved for the backward pass): index targets against `k`, the number of outputs, which
+ * they need; a function target is probed on zeros `[n,k]` when `k` is given. The default picks the argmax of the scores it sees, so use
  * `resolveTarget` when the same items are evaluated at perturbed inputs.
  */
 export function selector(where: string, target: Target | undefined, n: number, k?: number): ScoreSelector {
@@ -104,19 +104,18 @@ export function selector(where: string, target: Target | undefined, n: number, k
   if (target === undefined) {
     return (scores) => (scores.shape[1] === 1 ? (scores.reshape([n]) as tf.Tensor1D) : pickColumns(scores, tf.argMax(scores, 1) as tf.Tensor1D));
   }
+  if (k === undefined) throw new Error(`${where}: internal: an index target is checked against the output count, which was not given`);
+  const idx = targetIndices(where, target, n, k);
+  return (scores) => pickColumns(scores, idx);
+}
+
+/** One checked output index per item for a number or array target. */
+function targetIndices(where: string, target: number | number[], n: number, k: number): number[] {
   if (Array.isArray(target)) {
     if (target.length !== n) throw new TargetError(where, `target has ${target.length} entries for a batch of ${n}; give one per item or a single number`);
-    if (k !== undefined) {
-      const idx = target.map((t, i) => checkIndex(where, t, k, `target[${i}]`));
-      return (scores) => pickColumns(scores, idx);
-    }
-    return (scores) => pickColumns(scores, target.map((t, i) => checkIndex(where, t, scores.shape[1], `target[${i}]`)));
+    return target.map((t, i) => checkIndex(where, t, k, `target[${i}]`));
   }
-  if (k !== undefined) {
-    const idx = new Array(n).fill(checkIndex(where, target, k, 'target'));
-    return (scores) => pickColumns(scores, idx);
-  }
-  return (scores) => pickColumns(scores, new Array(n).fill(checkIndex(where, target, scores.shape[1], 'target')));
+  return new Array(n).fill(checkIndex(where, target, k, 'target'));
 }
 
 /** Number of scores per item: from a LayersModel's static output shape, else from one forward pass. */
@@ -162,11 +161,7 @@ export async function resolveTarget(
       am.dispose();
       return idx;
     }
-    if (Array.isArray(target)) {
-      if (target.length !== n) throw new TargetError(where, `target has ${target.length} entries for a batch of ${n}; give one per item or a single number`);
-      return target.map((t, i) => checkIndex(where, t, k, `target[${i}]`));
-    }
-    return new Array(n).fill(checkIndex(where, target, k, 'target'));
+    return targetIndices(where, target, n, k);
   } finally {
     scores.dispose();
   }

@@ -6,7 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { InputError, LayerError } from '../errors';
-import { findGraphNode, findKerasLayer, graphNodes, isLayersModel, KerasLayer, layerOutputShape, modelKind } from './layers';
+import { findGraphNode, findKerasLayer, isLayersModel, KerasLayer, layerOutputShape, modelKind } from './layers';
 import type { Model } from './types';
 
 export interface ForwardOptions {
@@ -218,4 +218,3 @@ export function staticLayerShape(where: string, model: Model, layerName: string)
   return layerOutputShape(findKerasLayer(where, model as tf.LayersModel, layerName));
 }
 
-export { graphNodes };
