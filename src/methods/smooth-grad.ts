@@ -85,24 +85,27 @@ export async function smoothGrad(model: Model, input: tf.Tensor, options: Smooth
       for (let s0 = 0; s0 < samples; s0 += perPass) {
         await checkpoint(where, signal);
         const count = Math.min(perPass, samples - s0);
-        for (let i0 = 0; i0 < n; i0 += itemChunk) {
-          const i1 = Math.min(n, i0 + itemChunk);
-          const [g, gSq] = tf.tidy(() => {
-            const parts = Array.from({ length: count }, (_, k) => {
-              const full = noisy(s0 + k);
-              return i0 === 0 && i1 === n ? full : full.slice([i0, 0, 0, 0], [i1 - i0, -1, -1, -1]);
+        // The noisy copies of this pass, made once and sliced per part when the batch is split by items.
+        const copies = Array.from({ length: count }, (_, k) => noisy(s0 + k));
+        try {
+          for (let i0 = 0; i0 < n; i0 += itemChunk) {
+            const i1 = Math.min(n, i0 + itemChunk);
+            const whole = i0 === 0 && i1 === n;
+            const [g, gSq] = tf.tidy(() => {
+              const batch = tf.concat(whole ? copies : copies.map((c) => c.slice([i0, 0, 0, 0], [i1 - i0, -1, -1, -1]))) as tf.Tensor4D;
+              const rows = Array.from({ length: count * (i1 - i0) }, (_, r) => i0 + (r % (i1 - i0)));
+              let grads: tf.Tensor = inputGradient(where, model, batch, rowSelector(where, resolved, rows), { ...options, relu: RELU_RULE[method] });
+              if (method === 'gradientTimesInput') grads = tf.mul(grads, batch);
+              // Sum over the samples of this pass, item by item; pad to the whole batch when this is a part.
+              const perSample = grads.reshape([count, i1 - i0, ...x.shape.slice(1)]);
+              const pad = (t: tf.Tensor) => (whole ? t : tf.pad(t, [[i0, n - i1], [0, 0], [0, 0], [0, 0]]));
+              const gs = pad(tf.sum(perSample, 0));
+              return type === 'smoothGrad' ? [gs] : [gs, pad(tf.sum(tf.square(perSample), 0))];
             });
-            const batch = tf.concat(parts) as tf.Tensor4D;
-            const rows = Array.from({ length: count * (i1 - i0) }, (_, r) => i0 + (r % (i1 - i0)));
-            let grads: tf.Tensor = inputGradient(where, model, batch, rowSelector(where, resolved, rows), { ...options, relu: RELU_RULE[method] });
-            if (method === 'gradientTimesInput') grads = tf.mul(grads, batch);
-            // Sum over the samples of this pass, item by item; pad to the whole batch when this is a part.
-            const perSample = grads.reshape([count, i1 - i0, ...x.shape.slice(1)]);
-            const pad = (t: tf.Tensor) => (i0 === 0 && i1 === n ? t : tf.pad(t, [[i0, n - i1], [0, 0], [0, 0], [0, 0]]));
-            const gs = pad(tf.sum(perSample, 0));
-            return type === 'smoothGrad' ? [gs] : [gs, pad(tf.sum(tf.square(perSample), 0))];
-          });
-          add(g, gSq ?? null);
+            add(g, gSq ?? null);
+          }
+        } finally {
+          tf.dispose(copies);
         }
         options.onProgress?.(Math.min(samples, s0 + count), samples);
       }
@@ -111,12 +114,11 @@ export async function smoothGrad(model: Model, input: tf.Tensor, options: Smooth
         typeof method === 'function'
           ? method
           : (m, xi, o) => integratedGradients(m, xi, { ...options.methodOptions, ...o, onProgress: undefined });
-      const target = resolved;
       for (let s = 0; s < samples; s++) {
         await checkpoint(where, signal);
         const xi = noisy(s);
         try {
-          const g = await fn(model, xi, { target, preSoftmax: options.preSoftmax });
+          const g = await fn(model, xi, { target: resolved, preSoftmax: options.preSoftmax });
           add(g, type === 'smoothGrad' ? null : tf.square(g));
         } finally {
           xi.dispose();
