@@ -1,18 +1,7 @@
-import { checkPrerequisites, installKernelSpec, removeDir, runPython, unittestSummary } from './helpers';
+import { expectUnittestScript, useKernelSpec } from './helpers';
 
 describe('kernel: conformance.py', () => {
-  let spec: ReturnType<typeof installKernelSpec>;
-  beforeAll(() => {
-    checkPrerequisites(['jupyter_client', 'jupyter_kernel_test']);
-    spec = installKernelSpec();
-  });
-  afterAll(() => spec && removeDir(spec.prefix));
+  const spec = useKernelSpec(['jupyter_client', 'jupyter_kernel_test']);
 
-  test("Debian's jupyter_kernel_test passes in full, nothing skipped", async () => {
-    const r = await runPython('conformance.py', [], spec.env, 150_000);
-    const summary = unittestSummary(r);
-    if (r.code !== 0 || !summary) console.log(r.stderr.slice(-8000));
-    expect(summary).toEqual({ tests: 12, failures: 0, errors: 0, skipped: 0 });
-    expect(r.code).toBe(0);
-  }, 180_000);
+  test("Debian's jupyter_kernel_test passes in full, nothing skipped", () => expectUnittestScript('conformance.py', spec(), 12), 180_000);
 });

@@ -23,8 +23,13 @@ export function checkPrerequisites(modules: string[]): void {
   }
 }
 
+export interface KernelSpec {
+  prefix: string;
+  env: NodeJS.ProcessEnv;
+}
+
 /** Installs the kernelspec with `saliency-lab install --prefix` into a temporary folder; returns env for Jupyter. */
-export function installKernelSpec(): { prefix: string; env: NodeJS.ProcessEnv } {
+export function installKernelSpec(): KernelSpec {
   const prefix = fs.mkdtempSync(path.join(os.tmpdir(), 'saliency-lab-kernel-test-'));
   const r = spawnSync(process.execPath, [CLI, 'install', '--prefix', prefix, '--python', PYTHON], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`saliency-lab install failed: ${r.stderr}${r.stdout}`);
@@ -62,4 +67,30 @@ export function unittestSummary(r: RunResult): { tests: number; failures: number
 
 export function removeDir(dir: string): void {
   fs.rmSync(dir, { recursive: true, force: true });
+}
+
+/**
+ * A kernelspec for the tests of one describe block: checks the Python modules and installs it before
+ * them, removes it after. The returned function gives the spec inside the tests.
+ */
+export function useKernelSpec(modules: string[]): () => KernelSpec {
+  let spec: KernelSpec | undefined;
+  beforeAll(() => {
+    checkPrerequisites(modules);
+    spec = installKernelSpec();
+  });
+  afterAll(() => spec && removeDir(spec.prefix));
+  return () => {
+    if (!spec) throw new Error('the kernelspec is not installed (beforeAll failed)');
+    return spec;
+  };
+}
+
+/** Runs a unittest script of test/kernel/py and expects exactly `tests` tests, none failed or skipped. */
+export async function expectUnittestScript(script: string, spec: KernelSpec, tests: number): Promise<void> {
+  const r = await runPython(script, [], spec.env, 150_000);
+  const summary = unittestSummary(r);
+  if (r.code !== 0 || !summary) console.log(r.stderr.slice(-8000));
+  expect(summary).toEqual({ tests, failures: 0, errors: 0, skipped: 0 });
+  expect(r.code).toBe(0);
 }

@@ -1,7 +1,7 @@
 import fs from 'fs';
 import os from 'os';
 import path from 'path';
-import { checkPrerequisites, installKernelSpec, removeDir, runPython } from './helpers';
+import { removeDir, runPython, useKernelSpec } from './helpers';
 
 interface Output {
   output_type: string;
@@ -18,16 +18,11 @@ interface Cell {
 }
 
 describe('kernel: nbclient runs a notebook with failing cells', () => {
-  let spec: ReturnType<typeof installKernelSpec>;
-  beforeAll(() => {
-    checkPrerequisites(['jupyter_client', 'nbclient', 'nbformat']);
-    spec = installKernelSpec();
-  });
-  afterAll(() => spec && removeDir(spec.prefix));
+  const spec = useKernelSpec(['jupyter_client', 'nbclient', 'nbformat']);
 
   test('later cells run, counts are recorded, errors are error outputs with tracebacks', async () => {
-    const out = path.join(spec.prefix, 'executed.ipynb');
-    const r = await runPython('notebook.py', [path.join(__dirname, 'fixtures', 'errors.ipynb'), out], spec.env, 150_000);
+    const out = path.join(spec().prefix, 'executed.ipynb');
+    const r = await runPython('notebook.py', [path.join(__dirname, 'fixtures', 'errors.ipynb'), out], spec().env, 150_000);
     if (r.code !== 0) console.log(r.stderr.slice(-8000));
     expect(r.code).toBe(0);
     const cells = (JSON.parse(fs.readFileSync(out, 'utf8')) as { cells: Cell[] }).cells;
@@ -53,7 +48,7 @@ describe('kernel: nbclient runs a notebook with failing cells', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'saliency-lab-elsewhere-'));
     try {
       const out = path.join(dir, 'executed.ipynb');
-      const r = await runPython('notebook.py', [path.join(__dirname, 'fixtures', 'import.ipynb'), out], { ...spec.env, KERNEL_CWD: dir }, 150_000);
+      const r = await runPython('notebook.py', [path.join(__dirname, 'fixtures', 'import.ipynb'), out], { ...spec().env, KERNEL_CWD: dir }, 150_000);
       if (r.code !== 0) console.log(r.stderr.slice(-8000));
       expect(r.code).toBe(0);
       const [cell] = (JSON.parse(fs.readFileSync(out, 'utf8')) as { cells: Cell[] }).cells;

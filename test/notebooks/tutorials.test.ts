@@ -4,22 +4,17 @@
  */
 import fs from 'fs';
 import path from 'path';
-import { checkPrerequisites, installKernelSpec, removeDir, runPython, ROOT } from '../kernel/helpers';
+import { runPython, ROOT, useKernelSpec } from '../kernel/helpers';
 
 interface Output { output_type: string; data?: Record<string, unknown>; ename?: string; evalue?: string }
 interface Cell { cell_type: string; outputs?: Output[] }
 
 describe('tutorial notebooks', () => {
-  let spec: ReturnType<typeof installKernelSpec>;
-  beforeAll(() => {
-    checkPrerequisites(['jupyter_client', 'nbclient', 'nbformat']);
-    spec = installKernelSpec();
-  });
-  afterAll(() => spec && removeDir(spec.prefix));
+  const spec = useKernelSpec(['jupyter_client', 'nbclient', 'nbformat']);
 
   test('01-first-look runs top to bottom and shows pictures', async () => {
-    const out = path.join(spec.prefix, 'executed.ipynb');
-    const r = await runPython('notebook.py', [path.join(ROOT, 'notebooks', '01-first-look.ipynb'), out], { ...spec.env, KERNEL_CWD: path.join(ROOT, 'notebooks') }, 240_000);
+    const out = path.join(spec().prefix, 'executed.ipynb');
+    const r = await runPython('notebook.py', [path.join(ROOT, 'notebooks', '01-first-look.ipynb'), out], { ...spec().env, KERNEL_CWD: path.join(ROOT, 'notebooks') }, 240_000);
     if (r.code !== 0) console.log(r.stderr.slice(-8000));
     expect(r.code).toBe(0);
     const cells = (JSON.parse(fs.readFileSync(out, 'utf8')) as { cells: Cell[] }).cells.filter((c) => c.cell_type === 'code');
