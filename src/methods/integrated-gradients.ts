@@ -125,6 +125,15 @@ async function run(where: string, model: Model, input: tf.Tensor, options: Integ
   const { alphas, weights } = integrationPoints(method, steps);
   const resolved = await resolveTarget(where, model, x, options.target, options);
   const base = makeBaseline(where, x, options.baseline ?? 'zeros', sigma);
+  if (options.baseline instanceof tf.Tensor) {
+    const bad = tf.tidy(() => tf.logicalNot(tf.isFinite(base)).sum());
+    const nonFinite = (await bad.data())[0];
+    bad.dispose();
+    if (nonFinite > 0) {
+      base.dispose();
+      throw new InputError(where, `baseline holds ${nonFinite} NaN or Infinity value${nonFinite === 1 ? '' : 's'}`);
+    }
+  }
   const n = x.shape[0];
   const d = x.size / n;
   const flatX = x.reshape([n, d]);

@@ -118,18 +118,20 @@ describe.each(['cpu', 'wasm'] as const)('integratedGradients on %s', (backend) =
     const model = randomCnn('separateFlatten', 2);
     const x = randomInput(model, 1, 1);
     const badBaseline = tf.zeros([2, 2]);
+    const nanBaseline = tf.tensor1d([0, NaN]);
     const before = tf.memory().numTensors;
     await expect(integratedGradients(model, x, { method: 'simpson' as never })).rejects.toThrow(
       new OptionError('integratedGradients', 'unknown method "simpson"; choices: gaussLegendre, riemannLeft, riemannRight, riemannMiddle, riemannTrapezoid'),
     );
     await expect(integratedGradients(model, x, { steps: 0 })).rejects.toThrow(OptionError);
     await expect(integratedGradients(model, x, { baseline: badBaseline })).rejects.toThrow(InputError);
+    await expect(integratedGradients(model, x, { baseline: nanBaseline })).rejects.toThrow(new InputError('integratedGradients', 'baseline holds 90 NaN or Infinity values'));
     await expect(integratedGradients(model, x, { target: 3 })).rejects.toThrow(/target 3 is out of range; the model has 3 outputs \(valid: 0 to 2\)/);
     const aborted = new AbortController();
     aborted.abort();
     await expect(integratedGradients(model, x, { signal: aborted.signal })).rejects.toMatchObject({ name: 'AbortError' });
     expect(tf.memory().numTensors).toBe(before);
-    tf.dispose([x, badBaseline]);
+    tf.dispose([x, badBaseline, nanBaseline]);
     model.dispose();
   });
 });
