@@ -50,11 +50,16 @@ export async function checkInput(where: string, model: Model | null, x: unknown)
     const bad = expected.length !== 4 || expected.slice(1).some((d, i) => d !== null && d !== x.shape[i + 1]);
     if (bad) throw new InputError(where, `input shape [${x.shape}] does not fit the model's input [${expected.map((d) => d ?? 'null')}]`);
   }
-  const count = tf.tidy(() => tf.logicalNot(tf.isFinite(x)).sum());
+  await checkFinite(where, 'input', x);
+  return x as tf.Tensor4D;
+}
+
+/** InputError naming how many NaN or Infinity values `what` (an input, a baseline) holds, if any. */
+export async function checkFinite(where: string, what: string, t: tf.Tensor): Promise<void> {
+  const count = tf.tidy(() => tf.logicalNot(tf.isFinite(tf.cast(t, 'float32'))).sum());
   const nonFinite = (await count.data())[0];
   count.dispose();
-  if (nonFinite > 0) throw new InputError(where, `input holds ${nonFinite} NaN or Infinity value${nonFinite === 1 ? '' : 's'}`);
-  return x as tf.Tensor4D;
+  if (nonFinite > 0) throw new InputError(where, `${what} holds ${nonFinite} NaN or Infinity value${nonFinite === 1 ? '' : 's'}`);
 }
 
 /** Checks a model argument (kind only). */

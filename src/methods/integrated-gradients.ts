@@ -18,7 +18,7 @@ import { InputError, OptionError } from '../errors';
 import { forwardScores } from '../models/forward';
 import type { Model } from '../models/types';
 import {
-  checkInput, checkModel, checkpoint, chunks, CommonOptions, effectiveSignal, LoopOptions, oneOf, positiveInt, resolveTarget, rowSelector,
+  checkFinite, checkInput, checkModel, checkpoint, chunks, CommonOptions, effectiveSignal, LoopOptions, oneOf, positiveInt, resolveTarget, rowSelector,
 } from './common';
 import { inputGradient } from './gradient';
 import { gaussianBlur } from './optimize/transforms';
@@ -126,12 +126,11 @@ async function run(where: string, model: Model, input: tf.Tensor, options: Integ
   const resolved = await resolveTarget(where, model, x, options.target, options);
   const base = makeBaseline(where, x, options.baseline ?? 'zeros', sigma);
   if (options.baseline instanceof tf.Tensor) {
-    const bad = tf.tidy(() => tf.logicalNot(tf.isFinite(base)).sum());
-    const nonFinite = (await bad.data())[0];
-    bad.dispose();
-    if (nonFinite > 0) {
+    try {
+      await checkFinite(where, 'baseline', base);
+    } catch (e) {
       base.dispose();
-      throw new InputError(where, `baseline holds ${nonFinite} NaN or Infinity value${nonFinite === 1 ? '' : 's'}`);
+      throw e;
     }
   }
   const n = x.shape[0];

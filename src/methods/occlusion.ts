@@ -10,10 +10,10 @@
  * 0/0; the explained score is pre-softmax unless `preSoftmax: false`, as for every saliency-lab method.
  */
 import * as tf from '@tensorflow/tfjs';
-import { InputError, OptionError } from '../errors';
+import { OptionError } from '../errors';
 import { forwardScores } from '../models/forward';
 import type { Model } from '../models/types';
-import { checkInput, checkModel, checkpoint, chunks, CommonOptions, effectiveSignal, LoopOptions, positiveInt, resolveTarget, rowSelector } from './common';
+import { checkFinite, checkInput, checkModel, checkpoint, chunks, CommonOptions, effectiveSignal, LoopOptions, positiveInt, resolveTarget, rowSelector } from './common';
 
 export interface OcclusionOptions extends CommonOptions, LoopOptions {
   /** Window height and width in pixels (one number for both). Default 8, at most the image size. */
@@ -67,10 +67,7 @@ async function checkBaseline(where: string, baseline: unknown, shape: number[]):
   const b: number[] = (baseline as tf.Tensor).shape;
   const fits = b.length <= 4 && b.every((d, i) => d === 1 || d === shape[4 - b.length + i]);
   if (!fits) throw new OptionError(where, `baseline of shape [${b}] does not broadcast to the input shape [${shape}]`);
-  const bad = tf.tidy(() => tf.logicalNot(tf.isFinite(tf.cast(baseline, 'float32'))).sum());
-  const nonFinite = (await bad.data())[0];
-  bad.dispose();
-  if (nonFinite > 0) throw new InputError(where, `baseline holds ${nonFinite} NaN or Infinity value${nonFinite === 1 ? '' : 's'}`);
+  await checkFinite(where, 'baseline', baseline);
   return tf.tidy(() => tf.reshape(tf.cast(baseline, 'float32'), [...new Array<number>(4 - b.length).fill(1), ...b] as [number, number, number, number]) as tf.Tensor4D);
 }
 
