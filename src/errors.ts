@@ -5,21 +5,10 @@
  *   gradCam: unknown layer "conv9"; layers: conv1, conv2, pool1, dense
  */
 
-/** Base class of every error saliency-lab raises on purpose. `where` is the public function's name. */
-export class SaliencyError extends Error {
-  readonly where: string;
-  constructor(where: string, detail: string) {
-    super(`${where}: ${detail}`);
-    this.name = new.target.name;
-    this.where = where;
-  }
-}
-
-/** The input tensor has the wrong rank, shape or dtype, or holds NaN or Infinity. */
-export class InputError extends SaliencyError {}
-
-/** An option has a value outside its valid range or set of choices. */
-export class OptionError extends SaliencyError {}
+// The base class and the two commonest kinds are defined in the browser-safe viz core (which may import
+// nothing outside itself) and re-exported here, so that both sides throw and test the same classes.
+import { SaliencyError } from './viz/core/errors';
+export { SaliencyError, InputError, OptionError } from './viz/core/errors';
 
 /** A layer name that the model does not have. `choices` lists the names it does have. */
 export class UnknownLayerError extends SaliencyError {

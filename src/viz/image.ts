@@ -6,8 +6,9 @@ import { PNG } from 'pngjs';
 import { DISPLAY, MimeBundle } from '../display';
 import { InputError } from '../errors';
 import { FloatArray, readArray } from './array';
+import { Pixels, imageToPixels } from './core/pixels';
 
-export class RGBAImage {
+export class RGBAImage implements Pixels {
   readonly width: number;
   readonly height: number;
   /** Row-major RGBA, 4 bytes a pixel, `width * height * 4` long. */
@@ -24,6 +25,11 @@ export class RGBAImage {
     this.width = width;
     this.height = height;
     this.data = data ?? new Uint8ClampedArray(n);
+  }
+
+  /** The core's pixels as an RGBAImage, sharing their memory. */
+  static from(p: Pixels): RGBAImage {
+    return new RGBAImage(p.width, p.height, p.data);
   }
 
   /** PNG bytes (8-bit RGBA). */
@@ -48,12 +54,6 @@ export class RGBAImage {
   }
 }
 
-/** Float to byte: values in [lo, hi] map to 0..255, rounded, clamped. */
-function toByte(v: number, lo: number, scale: number): number {
-  const b = Math.round((v - lo) * scale);
-  return b < 0 ? 0 : b > 255 ? 255 : b;
-}
-
 export interface ToImageOptions {
   /**
    * Value range of the input that maps to 0..255. Default: [0, 1] for float32 data, [0, 255] for int32
@@ -64,7 +64,7 @@ export interface ToImageOptions {
 
 /**
  * An RGBAImage from pixels: shape [H,W] (gray), [H,W,1], [H,W,3], [H,W,4] or a batch of one of those.
- * Values outside the range are clamped; NaN becomes 0.
+ * Values outside the range are clamped; NaN counts as 0 (see imageToPixels in the viz core).
  */
 export function floatToImage(where: string, a: FloatArray, range: [number, number]): RGBAImage {
   let s = a.shape;
@@ -78,25 +78,7 @@ export function floatToImage(where: string, a: FloatArray, range: [number, numbe
   }
   const [h, w, c] = s;
   if (h === 0 || w === 0) throw new InputError(where, `image is empty (shape [${a.shape.join(', ')}])`);
-  const [lo, hi] = range;
-  const scale = 255 / (hi - lo || 1);
-  const img = new RGBAImage(w, h);
-  const out = img.data;
-  const d = a.data;
-  for (let p = 0, n = w * h; p < n; p++) {
-    const o = p * 4;
-    const i = p * c;
-    if (c === 1) {
-      const g = toByte(d[i] || 0, lo, scale);
-      out[o] = g; out[o + 1] = g; out[o + 2] = g; out[o + 3] = 255;
-    } else {
-      out[o] = toByte(d[i] || 0, lo, scale);
-      out[o + 1] = toByte(d[i + 1] || 0, lo, scale);
-      out[o + 2] = toByte(d[i + 2] || 0, lo, scale);
-      out[o + 3] = c === 4 ? toByte(d[i + 3] || 0, lo, scale) : 255;
-    }
-  }
-  return img;
+  return RGBAImage.from(imageToPixels(a.data, h, w, c as 1 | 3 | 4, range[0], range[1]));
 }
 
 function defaultRange(x: unknown): [number, number] {

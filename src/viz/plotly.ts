@@ -6,13 +6,14 @@
 import * as tf from '@tensorflow/tfjs';
 import { DISPLAY, MimeBundle } from '../display';
 import { InputError, OptionError } from '../errors';
-import { ArrayInput, MapStack, readArray, readMaps } from './array';
-import { ColormapSpec, colormap } from './colormap';
-import { d3Chromatic } from './d3';
-import { drawText } from './font';
+import { ArrayInput, readArray, readMaps } from './array';
+import { MapStack } from './core/arrays';
+import { ColormapSpec, colormap } from './core/colormap';
+import { TABLEAU10 } from './core/colormap-tables';
+import { drawText } from './core/font';
 import { gallery } from './gallery';
 import { RGBAImage } from './image';
-import { NormalizeOptions, checkNormalizeOptions, scalesOf } from './normalize';
+import { NormalizeOptions, checkNormalizeOptions, scalesOf } from './core/normalize';
 import { heatmap } from './overlay';
 
 export const PLOTLY_MIME = 'application/vnd.plotly.v1+json';
@@ -259,7 +260,7 @@ export async function lineFigure(series: LineSeries | LineSeries[], options: Lin
   checkDim(where, 'height', o.height);
   const list = Array.isArray(series) ? series : [series];
   if (list.length === 0) throw new InputError(where, 'no series given (empty array)');
-  const palette = d3Chromatic().schemeTableau10;
+  const palette = TABLEAU10;
   const curves = await Promise.all(list.map(async (s, i) => {
     if (s == null || typeof s !== 'object' || s.y == null) throw new InputError(where, `series ${i} must be { y, x?, name? }`);
     const y = await values(where, `series ${i} y`, s.y);
