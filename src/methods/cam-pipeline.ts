@@ -16,17 +16,18 @@
  * normalizes (Captum's LayerGradCam does not scale either).
  */
 import * as tf from '@tensorflow/tfjs';
-import { LayerError, OptionError } from '../errors';
+import { LayerError } from '../errors';
 import { ForwardOptions, forwardToLayer, forwardWithLayer, staticLayerShape } from '../models/forward';
 import { withGradientRules } from '../models/gradient-rules';
 import { defaultCamLayer, listLayers, modelKind } from '../models/layers';
 import type { Model } from '../models/types';
-import { checkInput, checkModel, CommonOptions, resolveTarget, rowSelector, ScoreSelector } from './common';
+import { checkInput, checkModel, COMMON_DEFAULTS, COMMON_OPTIONS, CommonOptions, resolveTarget, rowSelector, ScoreSelector } from './common';
+import { checkLayerName, extendSpecs, OptionSpecs, resolveOptions } from './options';
 
 /** Options every CAM variant that works on a chosen layer takes. */
 export interface CamOptions extends CommonOptions {
-  /** Layer whose activation is explained. Default: the last layer with a 4-D output (`defaultCamLayer`). */
-  layer?: string;
+  /** Layer whose activation is explained. Default (also `null`): the last layer with a 4-D output (`defaultCamLayer`). */
+  layer?: string | null;
   /** Keep only positive evidence, `max(0, map)` (Selvaraju et al.). Default true. */
   relu?: boolean;
   /**
@@ -36,7 +37,25 @@ export interface CamOptions extends CommonOptions {
   upsample?: boolean;
 }
 
-export const CAM_DEFAULTS = { relu: true, upsample: true } as const;
+/** The defaults of the options every CAM variant on a chosen layer takes (besides target and preSoftmax). */
+export const CAM_DEFAULTS = { layer: null as string | null, relu: true, upsample: true };
+
+const RELU = { type: 'boolean', description: 'keep positive evidence only, max(0, map)' } as const;
+const UPSAMPLE = { type: 'boolean', description: 'resize to the input (bilinear, half-pixel centres); false: the layer’s resolution' } as const;
+
+/** The type of a CAM layer option. */
+export const CAM_LAYER = { type: 'layer', description: 'layer whose activation is explained', defaultText: 'the last layer with a 4-D output' } as const;
+
+export const CAM_OPTIONS = extendSpecs(COMMON_OPTIONS, CAM_DEFAULTS, {
+  layer: CAM_LAYER,
+  relu: RELU,
+  upsample: UPSAMPLE,
+});
+
+/** The options of a variant whose layer follows from the architecture (CAM): `relu` and `upsample` with its own defaults. */
+export function fixedLayerCamOptions(defaults: { relu: boolean; upsample: boolean }) {
+  return extendSpecs(COMMON_OPTIONS, defaults, { relu: RELU, upsample: UPSAMPLE });
+}
 
 /** A layer resolved for one input batch: its name and the full shape of its activation. */
 export interface CamLayer {
@@ -84,8 +103,8 @@ function notFourD(where: string, model: Model, name: string, shape: readonly (nu
  * Resolves and checks the CAM layer for an input batch: UnknownLayerError (with the names) for a name the
  * model lacks, LayerError for a layer whose output is not 4-D. Sync.
  */
-export function resolveCamLayer(where: string, model: Model, x: tf.Tensor4D, layer?: string): CamLayer {
-  if (layer !== undefined && typeof layer !== 'string') throw new OptionError(where, `layer must be a layer name (string), got ${JSON.stringify(layer)}`);
+export function resolveCamLayer(where: string, model: Model, x: tf.Tensor4D, layer?: string | null): CamLayer {
+  if (layer !== undefined && layer !== null) checkLayerName(where, 'layer', layer);
   const kind = modelKind(where, model);
   const name = layer ?? defaultCamLayer(where, model, kind === 'graph' ? x : undefined);
   const s = staticLayerShape(where, model, name);
@@ -140,12 +159,6 @@ export function upsampleMaps(maps: tf.Tensor4D, size: [number, number]): tf.Tens
   return tf.image.resizeBilinear(maps, size, false, true);
 }
 
-export function checkBoolean(where: string, name: string, v: unknown, fallback: boolean): boolean {
-  if (v === undefined) return fallback;
-  if (typeof v !== 'boolean') throw new OptionError(where, `${name} must be true or false, got ${JSON.stringify(v)}`);
-  return v;
-}
-
 /** Everything after the input checks, for callers that have checked the input and fixed the targets. */
 export async function camOnChecked(
   where: string,
@@ -182,7 +195,7 @@ export async function camOnChecked(
 /**
  * Runs a CAM variant: checks the model, options and input, resolves layer and targets, returns the map
  * `[N,H,W]` (upsampled) or `[N,h,w]`. `fixedLayer` is for variants whose layer follows from the
- * architecture (CAM). The caller owns the result.
+ * architecture (CAM), `specs` for variants with other options or defaults. The caller owns the result.
  */
 export async function runCam(
   where: string,
@@ -191,12 +204,12 @@ export async function runCam(
   input: tf.Tensor4D,
   options: CamOptions,
   fixedLayer?: (x: tf.Tensor4D) => CamLayer,
+  specs: OptionSpecs<typeof COMMON_DEFAULTS & { relu: boolean; upsample: boolean }> = CAM_OPTIONS,
 ): Promise<tf.Tensor3D> {
   checkModel(where, model);
-  const relu = checkBoolean(where, 'relu', options.relu, CAM_DEFAULTS.relu);
-  const upsample = checkBoolean(where, 'upsample', options.upsample, CAM_DEFAULTS.upsample);
+  const o = resolveOptions(where, specs, options);
   const x = await checkInput(where, model, input);
-  const layer = fixedLayer ? fixedLayer(x) : resolveCamLayer(where, model, x, options.layer);
-  const target = await resolveTarget(where, model, x, options.target, options);
-  return camOnChecked(where, variant, model, x, layer, target, { relu, upsample, preSoftmax: options.preSoftmax });
+  const layer = fixedLayer ? fixedLayer(x) : resolveCamLayer(where, model, x, o.layer);
+  const target = await resolveTarget(where, model, x, o.target, o);
+  return camOnChecked(where, variant, model, x, layer, target, { relu: o.relu, upsample: o.upsample, preSoftmax: o.preSoftmax });
 }

@@ -14,9 +14,14 @@ import * as tf from '@tensorflow/tfjs';
 import { LayerError, TargetError } from '../errors';
 import { isLayersModel } from '../models/layers';
 import type { Model } from '../models/types';
-import { CamLayer, CamOptions, CamVariant, resolveCamLayer, runCam } from './cam-pipeline';
+import { CamLayer, CamOptions, CamVariant, fixedLayerCamOptions, resolveCamLayer, runCam } from './cam-pipeline';
 
 export type CamMethodOptions = Omit<CamOptions, 'layer'>;
+
+/** cam's own defaults (besides target and preSoftmax): no ReLU, as in the paper (the map's mean plus the bias is the class score). */
+export const CAM_METHOD_DEFAULTS = { relu: false, upsample: true };
+
+export const CAM_METHOD_OPTIONS = fixedLayerCamOptions(CAM_METHOD_DEFAULTS);
 
 type LayerNode = tf.layers.Layer & { inboundNodes: { inboundLayers: tf.layers.Layer[] }[] };
 
@@ -83,9 +88,8 @@ export function findCamHead(where: string, model: Model): CamHead {
  * CAM map for a GlobalAveragePooling2D → Dense model, `[N,H,W]` (or `[N,h,w]` with `upsample: false`).
  * The caller owns the result. LayerError when the model has no such head.
  *
- * Options: `target` (a class index per item; default: the argmax class), `preSoftmax` (default true; only
- * affects the default target's tie-breaking), `relu` (default false, as in the paper), `upsample`
- * (default true).
+ * Options: CAM_METHOD_OPTIONS; `target` must be class indices, and `preSoftmax` only affects the default
+ * target's tie-breaking.
  */
 export async function cam(model: Model, input: tf.Tensor4D, options: CamMethodOptions = {}): Promise<tf.Tensor3D> {
   const where = 'cam';
@@ -104,5 +108,5 @@ export async function cam(model: Model, input: tf.Tensor4D, options: CamMethodOp
         return tf.reshape(tf.transpose(tf.gather(kernel, classes, 1)), [classes.length, 1, 1, c]) as tf.Tensor4D;
       }),
   };
-  return runCam(where, variant, model, input, { ...options, relu: options.relu ?? false }, fixedLayer);
+  return runCam(where, variant, model, input, options, fixedLayer, CAM_METHOD_OPTIONS);
 }

@@ -1,14 +1,15 @@
 /**
- * What every method shares: input checks, target selection, options checks, batching with progress and
- * cancellation.
+ * What every method shares: input checks, target selection, and the options every method takes (target,
+ * preSoftmax) and every looping method takes (batchSize, onProgress, onPartial, signal). Option checks
+ * live in ./options, the batch loop in ./loop.
  */
 import * as tf from '@tensorflow/tfjs';
 import { ready } from '../backend';
-import { CancelledError, InputError, OptionError, TargetError } from '../errors';
+import { CancelledError, InputError, TargetError } from '../errors';
 import { forwardScores, ForwardOptions } from '../models/forward';
 import { isLayersModel, modelKind } from '../models/layers';
 import type { Model } from '../models/types';
-import { effectiveSignal } from '../signal';
+import { checkFinite, optionSpecs } from './options';
 
 /**
  * What score to explain, per batch item:
@@ -21,19 +22,39 @@ import { effectiveSignal } from '../signal';
 export type Target = number | number[] | ((output: tf.Tensor2D) => tf.Tensor);
 
 export interface CommonOptions extends ForwardOptions {
-  /** What score to explain; see Target. */
-  target?: Target;
+  /** What score to explain; see Target. Default (also `null`): the argmax class, or the only output. */
+  target?: Target | null;
 }
 
-/** Options of methods that loop over batches of model evaluations. */
-export interface LoopOptions {
+/** The defaults of the options every attribution method takes. */
+export const COMMON_DEFAULTS = { target: null as Target | null, preSoftmax: true };
+
+export const COMMON_OPTIONS = optionSpecs(COMMON_DEFAULTS, {
+  target: { type: 'target', description: 'output index to explain, one per item, or a function', defaultText: 'the argmax class (a regression: its one output)' },
+  preSoftmax: { type: 'boolean', description: 'explain the scores before a final softmax' },
+});
+
+/**
+ * Options of methods that loop over batches of model evaluations (see ./loop). `R` is what a partial
+ * result is for the method (each method's doc comment says what it holds).
+ */
+export interface LoopOptions<R = unknown> {
   /** Model inputs per forward/backward pass. Bounds memory at any sample count. */
   batchSize?: number;
   /** Called after each batch with (done, total) units of work. */
   onProgress?: (done: number, total: number) => void;
+  /**
+   * Called after each batch with the result of the work done so far. The tensors in `partial` belong to
+   * the loop and are disposed when the callback returns (or its promise settles): clone what you keep.
+   * The loop waits for a returned promise before the next batch.
+   */
+  onPartial?: (partial: R, done: number, total: number) => void | Promise<void>;
   /** Stops the work between batches with a CancelledError (name "AbortError"). Default: the kernel's. */
   signal?: AbortSignal;
 }
+
+/** The spec of `batchSize`; each looping method gives its own default. */
+export const BATCH_SIZE = { type: 'integer', min: 1, description: 'model inputs per forward/backward pass' } as const;
 
 /** Checks the input batch: a float32 tf.Tensor of rank 4, finite, fitting the model's input shape. */
 export async function checkInput(where: string, model: Model | null, x: unknown): Promise<tf.Tensor4D> {
@@ -52,14 +73,6 @@ export async function checkInput(where: string, model: Model | null, x: unknown)
   }
   await checkFinite(where, 'input', x);
   return x as tf.Tensor4D;
-}
-
-/** InputError naming how many NaN or Infinity values `what` (an input, a baseline) holds, if any. */
-export async function checkFinite(where: string, what: string, t: tf.Tensor): Promise<void> {
-  const count = tf.tidy(() => tf.logicalNot(tf.isFinite(tf.cast(t, 'float32'))).sum());
-  const nonFinite = (await count.data())[0];
-  count.dispose();
-  if (nonFinite > 0) throw new InputError(where, `${what} holds ${nonFinite} NaN or Infinity value${nonFinite === 1 ? '' : 's'}`);
 }
 
 /** Checks a model argument (kind only). */
@@ -91,7 +104,7 @@ export function pickColumns(scores: tf.Tensor2D, indices: tf.Tensor1D | number[]
  * they need; a function target is probed on zeros `[n,k]` when `k` is given. The default picks the argmax of the scores it sees, so use
  * `resolveTarget` when the same items are evaluated at perturbed inputs.
  */
-export function selector(where: string, target: Target | undefined, n: number, k?: number): ScoreSelector {
+export function selector(where: string, target: Target | null | undefined, n: number, k?: number): ScoreSelector {
   if (typeof target === 'function') {
     const checked = (s: tf.Tensor): tf.Tensor1D => {
       if (!(s instanceof tf.Tensor) || s.size !== n || (s.rank !== 1 && !(s.rank === 2 && s.shape[1] === 1))) {
@@ -106,7 +119,7 @@ export function selector(where: string, target: Target | undefined, n: number, k
     }
     return (scores) => checked(target(scores));
   }
-  if (target === undefined) {
+  if (target === undefined || target === null) {
     return (scores) => (scores.shape[1] === 1 ? (scores.reshape([n]) as tf.Tensor1D) : pickColumns(scores, tf.argMax(scores, 1) as tf.Tensor1D));
   }
   if (k === undefined) throw new Error(`${where}: internal: an index target is checked against the output count, which was not given`);
@@ -134,7 +147,7 @@ export function outputCount(where: string, model: Model, x: tf.Tensor4D, options
 
 /** A selector whose target is fully checked before any gradient is taken. */
 export function checkedSelector(where: string, model: Model, x: tf.Tensor4D, options: CommonOptions): ScoreSelector {
-  const needsK = options.target !== undefined;
+  const needsK = options.target !== undefined && options.target !== null;
   return selector(where, options.target, x.shape[0], needsK ? outputCount(where, model, x, options) : undefined);
 }
 
@@ -143,7 +156,7 @@ export function checkedSelector(where: string, model: Model, x: tf.Tensor4D, opt
  * default becomes the argmax class. Returns one index per item, or the function target unchanged.
  */
 export async function resolveTarget(
-  where: string, model: Model, x: tf.Tensor4D, target: Target | undefined, options: ForwardOptions,
+  where: string, model: Model, x: tf.Tensor4D, target: Target | null | undefined, options: ForwardOptions,
 ): Promise<number[] | ((output: tf.Tensor2D) => tf.Tensor)> {
   const n = x.shape[0];
   const scores = tf.tidy(() => forwardScores(where, model, x, options));
@@ -159,7 +172,7 @@ export async function resolveTarget(
   }
   try {
     const k = scores.shape[1];
-    if (target === undefined) {
+    if (target === undefined || target === null) {
       if (k === 1) return new Array(n).fill(0);
       const am = tf.argMax(scores, 1);
       const idx = Array.from(await am.data());
@@ -178,44 +191,9 @@ export function rowSelector(where: string, resolved: number[] | ((output: tf.Ten
   return (scores) => pickColumns(scores, rows.map((r) => resolved[r]));
 }
 
-export function positiveInt(where: string, name: string, v: unknown, max = Infinity): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > max) {
-    throw new OptionError(where, `${name} must be an integer from 1${max < Infinity ? ` to ${max}` : ''}, got ${JSON.stringify(v)}`);
-  }
-  return v;
-}
-
-export function nonNegative(where: string, name: string, v: unknown): number {
-  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new OptionError(where, `${name} must be a finite number ≥ 0, got ${JSON.stringify(v)}`);
-  return v;
-}
-
-export function oneOf<T extends string>(where: string, name: string, v: unknown, choices: readonly T[]): T {
-  if (!choices.includes(v as T)) throw new OptionError(where, `unknown ${name} ${JSON.stringify(v)}; choices: ${choices.join(', ')}`);
-  return v as T;
-}
-
 /** Throws if the signal fired, then yields to the event loop so that interrupts and timers get through. */
 export async function checkpoint(where: string, signal: AbortSignal | undefined): Promise<void> {
   if (signal?.aborted) throw new CancelledError(where, signal.reason);
   await new Promise<void>((resolve) => setImmediate(resolve));
   if (signal?.aborted) throw new CancelledError(where, signal.reason);
-}
-
-export { effectiveSignal };
-
-/** Sum of per-chunk results into an accumulator that this function owns and replaces. */
-export function accumulate(acc: tf.Tensor | null, add: tf.Tensor): tf.Tensor {
-  if (acc === null) return add;
-  const next = tf.add(acc, add);
-  acc.dispose();
-  add.dispose();
-  return next;
-}
-
-/** Chunks [0, total) into [start, end) ranges of at most `size`. */
-export function chunks(total: number, size: number): [number, number][] {
-  const out: [number, number][] = [];
-  for (let s = 0; s < total; s += size) out.push([s, Math.min(total, s + size)]);
-  return out;
 }

@@ -19,11 +19,14 @@ import { InputError, OptionError } from '../errors';
 import { isGraphModel, isLayersModel } from '../models/layers';
 import { withGradientRules } from '../models/gradient-rules';
 import type { Model } from '../models/types';
-import { checkInput, checkModel, checkpoint, effectiveSignal, nonNegative, positiveInt } from './common';
+import { effectiveSignal } from '../signal';
+import { checkInput, checkModel } from './common';
+import { checkpoint } from './loop';
+import { checkInteger, checkNumber } from './options';
 import type { StepCallback } from './optimize/loop';
 import { checkPreset, fromModelInput, PreprocessPreset, toModelInput } from './optimize/preprocess';
 import { createRng } from './optimize/rng';
-import { checkLayer, checkSeed, layerHead, positive } from './optimize/setup';
+import { checkLayer, checkSeed, layerHead } from './optimize/setup';
 
 export interface DeepDreamOptions {
   /** Layers to amplify, each with its weight: `{conv3: 1, conv4: 0.5}`. Required. */
@@ -105,14 +108,14 @@ export async function deepDream(model: Model, image: tf.Tensor4D, options: DeepD
     if (typeof weight !== 'number' || !Number.isFinite(weight)) throw new OptionError(where, `weight of layer "${name}" must be a finite number, got ${JSON.stringify(weight)}`);
     return { head: layerHead(model, name), weight };
   });
-  const octaves = positiveInt(where, 'octaves', options.octaves ?? 3);
-  const octaveScale = positive(where, 'octaveScale', options.octaveScale ?? 1.4);
-  const steps = positiveInt(where, 'steps', options.steps ?? 10);
-  const stepSize = positive(where, 'stepSize', options.stepSize ?? 0.01);
-  const tileSize = options.tileSize === undefined ? null : positiveInt(where, 'tileSize', options.tileSize);
-  const jitter = Math.floor(nonNegative(where, 'jitter', options.jitter ?? (tileSize ? Math.floor(tileSize / 2) : 16)));
+  const octaves = checkInteger(where, 'octaves', options.octaves ?? 3, { min: 1 });
+  const octaveScale = checkNumber(where, 'octaveScale', options.octaveScale ?? 1.4, { min: 0, exclusiveMin: true });
+  const steps = checkInteger(where, 'steps', options.steps ?? 10, { min: 1 });
+  const stepSize = checkNumber(where, 'stepSize', options.stepSize ?? 0.01, { min: 0, exclusiveMin: true });
+  const tileSize = options.tileSize === undefined ? null : checkInteger(where, 'tileSize', options.tileSize, { min: 1 });
+  const jitter = Math.floor(checkNumber(where, 'jitter', options.jitter ?? (tileSize ? Math.floor(tileSize / 2) : 16), { min: 0 }));
   const seed = checkSeed(where, options.seed);
-  const imageEvery = Math.floor(nonNegative(where, 'imageEvery', options.imageEvery ?? 0));
+  const imageEvery = Math.floor(checkNumber(where, 'imageEvery', options.imageEvery ?? 0, { min: 0 }));
   const signal = effectiveSignal(options.signal);
   const x0 = await checkInput(where, null, image);
   const [n, h, w, c] = x0.shape;

@@ -35,8 +35,7 @@ export const gradCamPlusPlusWeights: CamVariant = {
 /**
  * Grad-CAM++ map, `[N,H,W]` (or `[N,h,w]` with `upsample: false`). The caller owns the result.
  *
- * Options: `layer` (default: the last layer with a 4-D output), `target` (default: the argmax class),
- * `preSoftmax` (default true), `relu` (default true), `upsample` (default true).
+ * Options: CAM_OPTIONS (layer, target, preSoftmax, relu, upsample; see CAM_DEFAULTS).
  */
 export async function gradCamPlusPlus(model: Model, input: tf.Tensor4D, options: GradCamPlusPlusOptions = {}): Promise<tf.Tensor3D> {
   return runCam('gradCamPlusPlus', gradCamPlusPlusWeights, model, input, options);

@@ -7,7 +7,8 @@ import * as tf from '@tensorflow/tfjs';
 import { forwardScores } from '../models/forward';
 import { withGradientRules, ReluRule } from '../models/gradient-rules';
 import type { Model } from '../models/types';
-import { checkInput, checkModel, CommonOptions, oneOf, ScoreSelector, checkedSelector } from './common';
+import { checkInput, checkModel, COMMON_OPTIONS, CommonOptions, ScoreSelector, checkedSelector } from './common';
+import { extendSpecs, resolveOptions } from './options';
 
 /**
  * ∂score/∂input for a batch, with the ReLU rule given (sync; use inside tf.tidy or dispose the result).
@@ -27,25 +28,31 @@ export function inputGradient(
 
 export type VanillaGradientOptions = CommonOptions;
 
+/** The options of vanillaGradient, gradientTimesInput, guidedBackprop and deconvnet: target and preSoftmax. */
+export const GRADIENT_OPTIONS = COMMON_OPTIONS;
+
 /**
  * ∂score/∂input, input-shaped `[N,H,W,C]`. The caller owns the result.
  *
- * Options: `target` (default: the argmax class, or the only output), `preSoftmax` (default true).
+ * Options (GRADIENT_OPTIONS): `target` (default: the argmax class, or the only output), `preSoftmax`
+ * (default true).
  */
 export async function vanillaGradient(model: Model, input: tf.Tensor, options: VanillaGradientOptions = {}): Promise<tf.Tensor4D> {
   const where = 'vanillaGradient';
   checkModel(where, model);
+  const o = resolveOptions(where, GRADIENT_OPTIONS, options);
   const x = await checkInput(where, model, input);
-  return inputGradient(where, model, x, checkedSelector(where, model, x, options), options);
+  return inputGradient(where, model, x, checkedSelector(where, model, x, o), o);
 }
 
 /** Gradient × input (Shrikumar et al. 2016), input-shaped. The caller owns the result. */
 export async function gradientTimesInput(model: Model, input: tf.Tensor, options: VanillaGradientOptions = {}): Promise<tf.Tensor4D> {
   const where = 'gradientTimesInput';
   checkModel(where, model);
+  const o = resolveOptions(where, GRADIENT_OPTIONS, options);
   const x = await checkInput(where, model, input);
-  const select = checkedSelector(where, model, x, options);
-  return tf.tidy(() => tf.mul(inputGradient(where, model, x, select, options), x) as tf.Tensor4D);
+  const select = checkedSelector(where, model, x, o);
+  return tf.tidy(() => tf.mul(inputGradient(where, model, x, select, o), x) as tf.Tensor4D);
 }
 
 export const CHANNEL_REDUCTIONS = ['maxAbs', 'sumAbs', 'l2', 'signed'] as const;
@@ -76,6 +83,13 @@ export interface SaliencyMapOptions extends CommonOptions {
   reduce?: ChannelReduction;
 }
 
+/** saliencyMap's own defaults (besides target and preSoftmax). */
+export const SALIENCY_MAP_DEFAULTS = { reduce: 'maxAbs' as ChannelReduction };
+
+export const SALIENCY_MAP_OPTIONS = extendSpecs(COMMON_OPTIONS, SALIENCY_MAP_DEFAULTS, {
+  reduce: { type: 'choice', choices: CHANNEL_REDUCTIONS, description: 'how channels are combined: max |g|, Σ |g|, ‖g‖₂ or Σ g' },
+});
+
 /**
  * The saliency map of Simonyan et al.: the input gradient reduced over channels, `[N,H,W]`.
  * The caller owns the result.
@@ -83,8 +97,8 @@ export interface SaliencyMapOptions extends CommonOptions {
 export async function saliencyMap(model: Model, input: tf.Tensor, options: SaliencyMapOptions = {}): Promise<tf.Tensor3D> {
   const where = 'saliencyMap';
   checkModel(where, model);
-  const reduce = oneOf(where, 'reduce', options.reduce ?? 'maxAbs', CHANNEL_REDUCTIONS);
+  const o = resolveOptions(where, SALIENCY_MAP_OPTIONS, options);
   const x = await checkInput(where, model, input);
-  const select = checkedSelector(where, model, x, options);
-  return tf.tidy(() => reduceChannels(inputGradient(where, model, x, select, options), reduce));
+  const select = checkedSelector(where, model, x, o);
+  return tf.tidy(() => reduceChannels(inputGradient(where, model, x, select, o), o.reduce));
 }

@@ -9,20 +9,23 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Model } from '../models/types';
 import { checkInput, checkModel, CommonOptions, checkedSelector } from './common';
-import { inputGradient } from './gradient';
+import { GRADIENT_OPTIONS, inputGradient } from './gradient';
+import { resolveOptions } from './options';
 
 export type GuidedBackpropOptions = CommonOptions;
 
 export async function guidedBackprop(model: Model, input: tf.Tensor, options: GuidedBackpropOptions = {}): Promise<tf.Tensor4D> {
   const where = 'guidedBackprop';
   checkModel(where, model);
+  const o = resolveOptions(where, GRADIENT_OPTIONS, options);
   const x = await checkInput(where, model, input);
-  return inputGradient(where, model, x, checkedSelector(where, model, x, options), { ...options, relu: 'guided' });
+  return inputGradient(where, model, x, checkedSelector(where, model, x, o), { ...o, relu: 'guided' });
 }
 
 export async function deconvnet(model: Model, input: tf.Tensor, options: GuidedBackpropOptions = {}): Promise<tf.Tensor4D> {
   const where = 'deconvnet';
   checkModel(where, model);
+  const o = resolveOptions(where, GRADIENT_OPTIONS, options);
   const x = await checkInput(where, model, input);
-  return inputGradient(where, model, x, checkedSelector(where, model, x, options), { ...options, relu: 'deconvnet' });
+  return inputGradient(where, model, x, checkedSelector(where, model, x, o), { ...o, relu: 'deconvnet' });
 }

@@ -7,29 +7,35 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Model } from '../models/types';
-import { camOnChecked, resolveCamLayer } from './cam-pipeline';
-import { checkInput, checkModel, CommonOptions, resolveTarget, rowSelector } from './common';
+import { CAM_LAYER, camOnChecked, resolveCamLayer } from './cam-pipeline';
+import { checkInput, checkModel, COMMON_OPTIONS, CommonOptions, resolveTarget, rowSelector } from './common';
 import { gradCamWeights } from './grad-cam';
 import { inputGradient } from './gradient';
+import { extendSpecs, resolveOptions } from './options';
 
 export interface GuidedGradCamOptions extends CommonOptions {
-  /** Layer for the Grad-CAM part. Default: the last layer with a 4-D output. */
-  layer?: string;
+  /** Layer for the Grad-CAM part. Default (also `null`): the last layer with a 4-D output. */
+  layer?: string | null;
 }
+
+/** guidedGradCam's own defaults (besides target and preSoftmax). */
+export const GUIDED_GRAD_CAM_DEFAULTS = { layer: null as string | null };
+
+export const GUIDED_GRAD_CAM_OPTIONS = extendSpecs(COMMON_OPTIONS, GUIDED_GRAD_CAM_DEFAULTS, { layer: { ...CAM_LAYER, description: 'layer of the Grad-CAM part' } });
 
 /**
  * Guided Grad-CAM, input-shaped `[N,H,W,C]`. The caller owns the result.
  *
- * Options: `layer` (default: the last layer with a 4-D output), `target` (default: the argmax class),
- * `preSoftmax` (default true).
+ * Options: GUIDED_GRAD_CAM_OPTIONS (layer, target, preSoftmax).
  */
 export async function guidedGradCam(model: Model, input: tf.Tensor4D, options: GuidedGradCamOptions = {}): Promise<tf.Tensor4D> {
   const where = 'guidedGradCam';
   checkModel(where, model);
+  const o = resolveOptions(where, GUIDED_GRAD_CAM_OPTIONS, options);
   const x = await checkInput(where, model, input);
-  const layer = resolveCamLayer(where, model, x, options.layer);
-  const target = await resolveTarget(where, model, x, options.target, options);
-  const forward = { preSoftmax: options.preSoftmax };
+  const layer = resolveCamLayer(where, model, x, o.layer);
+  const target = await resolveTarget(where, model, x, o.target, o);
+  const forward = { preSoftmax: o.preSoftmax };
   const map = await camOnChecked(where, gradCamWeights, model, x, layer, target, { relu: true, upsample: true, ...forward });
   try {
     const select = rowSelector(where, target, Array.from({ length: x.shape[0] }, (_, i) => i));

@@ -3,32 +3,43 @@
  *
  *   IG_i(x) = (x_i − x'_i) · ∫₀¹ ∂F(x' + α(x − x'))/∂x_i dα
  *
- * with the integral approximated by Σ_k w_k ∂F(x' + α_k(x − x'))/∂x. Points α_k and weights w_k follow
- * Captum's `approximation_methods`: `gaussLegendre` (default; Gauss–Legendre nodes mapped to [0,1]),
- * `riemannLeft`, `riemannRight`, `riemannMiddle`, `riemannTrapezoid`. Completeness: Σ_i IG_i ≈
- * F(x) − F(x'); `integratedGradientsWithDelta` also returns the gap (Captum's convergence delta, computed
- * as Σ IG − (F(x) − F(x'))).
+ * with the integral approximated by Σ_k w_k ∂F(x' + α_k(x − x'))/∂x. Points α_k and weights w_k are
+ * Captum's (`captum/attr/_utils/approximation_methods.py`): `gaussLegendre` (default; Gauss–Legendre
+ * nodes mapped to [0,1], weights halved), `riemannLeft`, `riemannRight`, `riemannMiddle` (weights 1/n)
+ * and `riemannTrapezoid` (α evenly from 0 to 1, weights 1/n with the two ends halved, so they sum to
+ * (n − 1)/n, not 1: Captum's convention, kept so that results match it). Departure: Captum asserts n > 1
+ * for every Riemann rule; here the left, right and middle rules take n = 1 (one point, weight 1).
+ * Completeness: Σ_i IG_i ≈ F(x) − F(x'); `integratedGradientsWithDelta` also returns the gap (Captum's
+ * convergence delta, Σ IG − (F(x) − F(x'))).
  *
  * Baselines: `zeros` (default), a number, a tensor broadcastable to the input, or `blur` (the input
  * blurred with a Gaussian of `blurSigma` pixels, borders reflected as scipy's gaussian_filter does, as in
  * Sturmfels et al. 2020, "Visualizing the Impact of Feature Attribution Baselines").
  */
 import * as tf from '@tensorflow/tfjs';
-import { InputError, OptionError } from '../errors';
+import { OptionError } from '../errors';
 import { forwardScores } from '../models/forward';
 import type { Model } from '../models/types';
-import {
-  checkFinite, checkInput, checkModel, checkpoint, chunks, CommonOptions, effectiveSignal, LoopOptions, oneOf, positiveInt, resolveTarget, rowSelector,
-} from './common';
+import { BATCH_SIZE, checkInput, checkModel, COMMON_OPTIONS, CommonOptions, LoopOptions, resolveTarget, rowSelector } from './common';
 import { inputGradient } from './gradient';
+import { runBatches } from './loop';
+import { checkBaseline, extendSpecs, resolveOptions } from './options';
 import { gaussianBlur } from './optimize/transforms';
 
 export const IG_METHODS = ['gaussLegendre', 'riemannLeft', 'riemannRight', 'riemannMiddle', 'riemannTrapezoid'] as const;
 export type IntegrationMethod = (typeof IG_METHODS)[number];
 
-export type Baseline = 'zeros' | 'blur' | number | tf.Tensor;
+export const IG_BASELINES = ['zeros', 'blur'] as const;
+export type Baseline = (typeof IG_BASELINES)[number] | number | tf.Tensor;
 
-export interface IntegratedGradientsOptions extends CommonOptions, LoopOptions {
+/**
+ * A partial result of Integrated Gradients (`onPartial`): the attributions of the path points evaluated
+ * so far, (x − x') · Σ_{k done} w_k ∂F/∂x, input-shaped. Points run item by item, so the items before
+ * the current one are complete, the current one has part of its integral, later ones are 0.
+ */
+export type IntegratedGradientsPartial = tf.Tensor4D;
+
+export interface IntegratedGradientsOptions extends CommonOptions, LoopOptions<IntegratedGradientsPartial> {
   /** Reference input x'. Default `zeros`. */
   baseline?: Baseline;
   /** Sigma in pixels of the `blur` baseline. Default 5. */
@@ -38,6 +49,23 @@ export interface IntegratedGradientsOptions extends CommonOptions, LoopOptions {
   /** Quadrature rule. Default `gaussLegendre` (Captum's default). */
   method?: IntegrationMethod;
 }
+
+/** integratedGradients' own defaults (besides target and preSoftmax). */
+export const IG_DEFAULTS = {
+  baseline: 'zeros' as Baseline,
+  blurSigma: 5,
+  steps: 50,
+  method: 'gaussLegendre' as IntegrationMethod,
+  batchSize: 32,
+};
+
+export const IG_OPTIONS = extendSpecs(COMMON_OPTIONS, IG_DEFAULTS, {
+  baseline: { type: 'baseline', choices: IG_BASELINES, description: "reference input x': 'zeros', 'blur' (the input blurred), a number or a tensor" },
+  blurSigma: { type: 'number', min: 0, exclusiveMin: true, description: "σ in pixels of the 'blur' baseline" },
+  steps: { type: 'integer', min: 1, max: 10000, description: 'points on the path (Captum’s n_steps)' },
+  method: { type: 'choice', choices: IG_METHODS, description: 'quadrature rule, with Captum’s points and weights' },
+  batchSize: BATCH_SIZE,
+});
 
 /** Gauss–Legendre nodes and weights on [−1, 1], ascending (numpy.polynomial.legendre.leggauss). */
 export function gaussLegendre(n: number): { nodes: number[]; weights: number[] } {
@@ -79,8 +107,9 @@ export function integrationPoints(method: IntegrationMethod, n: number): { alpha
       return { alphas: lin(1 / (2 * n), 1 - 1 / (2 * n)), weights: new Array(n).fill(1 / n) };
     case 'riemannTrapezoid': {
       if (n < 2) throw new OptionError('integratedGradients', `riemannTrapezoid needs steps ≥ 2, got ${n}`);
-      const w = new Array(n).fill(1 / (n - 1));
-      w[0] = w[n - 1] = 1 / (2 * (n - 1));
+      // Captum's step sizes: 1/n each, the first and last halved (they sum to (n − 1)/n).
+      const w = new Array(n).fill(1 / n);
+      w[0] = w[n - 1] = 1 / (2 * n);
       return { alphas: lin(0, 1), weights: w };
     }
     case 'gaussLegendre': {
@@ -90,21 +119,16 @@ export function integrationPoints(method: IntegrationMethod, n: number): { alpha
   }
 }
 
-function makeBaseline(where: string, x: tf.Tensor4D, baseline: Baseline, sigma: number): tf.Tensor4D {
-  if (baseline === 'zeros') return tf.zerosLike(x);
-  if (baseline === 'blur') return gaussianBlur(x, sigma);
-  if (typeof baseline === 'number') {
-    if (!Number.isFinite(baseline)) throw new InputError(where, `baseline must be finite, got ${baseline}`);
-    return tf.fill(x.shape, baseline) as tf.Tensor4D;
+/** The baseline x' as a full input-shaped tensor (the caller owns it). */
+async function makeBaseline(where: string, x: tf.Tensor4D, baseline: unknown, sigma: number): Promise<tf.Tensor4D> {
+  const b = await checkBaseline(where, baseline, x.shape, IG_BASELINES);
+  if (b.kind === 'name') return b.name === 'zeros' ? tf.zerosLike(x) : gaussianBlur(x, sigma);
+  if (b.kind === 'number') return tf.fill(x.shape, b.value) as tf.Tensor4D;
+  try {
+    return tf.tidy(() => tf.add(tf.zerosLike(x), b.tensor)) as tf.Tensor4D;
+  } finally {
+    b.tensor.dispose();
   }
-  if (baseline instanceof tf.Tensor) {
-    try {
-      return tf.tidy(() => tf.add(tf.zerosLike(x), tf.cast(baseline, 'float32'))) as tf.Tensor4D;
-    } catch {
-      throw new InputError(where, `baseline of shape [${baseline.shape}] does not broadcast to the input's [${x.shape}]`);
-    }
-  }
-  throw new OptionError(where, `unknown baseline ${JSON.stringify(baseline)}; choices: 'zeros', 'blur', a number or a tensor`);
 }
 
 interface Prepared {
@@ -115,64 +139,60 @@ interface Prepared {
 
 async function run(where: string, model: Model, input: tf.Tensor, options: IntegratedGradientsOptions): Promise<{ attributions: tf.Tensor4D; prepared: Prepared }> {
   checkModel(where, model);
-  const steps = positiveInt(where, 'steps', options.steps ?? 50, 10000);
-  const method = oneOf(where, 'method', options.method ?? 'gaussLegendre', IG_METHODS);
-  const batchSize = positiveInt(where, 'batchSize', options.batchSize ?? 32);
-  const sigma = options.blurSigma ?? 5;
-  if (!(sigma > 0)) throw new OptionError(where, `blurSigma must be > 0, got ${sigma}`);
-  const signal = effectiveSignal(options.signal);
+  const o = resolveOptions(where, IG_OPTIONS, options);
   const x = await checkInput(where, model, input);
-  const { alphas, weights } = integrationPoints(method, steps);
-  const resolved = await resolveTarget(where, model, x, options.target, options);
-  const base = makeBaseline(where, x, options.baseline ?? 'zeros', sigma);
-  if (options.baseline instanceof tf.Tensor) {
-    try {
-      await checkFinite(where, 'baseline', base);
-    } catch (e) {
-      base.dispose();
-      throw e;
-    }
-  }
+  const { alphas, weights } = integrationPoints(o.method, o.steps);
+  const resolved = await resolveTarget(where, model, x, o.target, o);
+  const base = await makeBaseline(where, x, o.baseline, o.blurSigma);
   const n = x.shape[0];
+  const steps = o.steps;
   const d = x.size / n;
   const flatX = x.reshape([n, d]);
   const flatB = base.reshape([n, d]);
-  let acc: tf.Tensor2D = tf.zeros([n, d]);
   try {
-    const total = n * steps;
-    for (const [start, end] of chunks(total, batchSize)) {
-      await checkpoint(where, signal);
-      // Row r is item floor(r / steps) at step r % steps. Points and the weighted per-item sum are built
-      // as small matrix products, so no gather is needed (its gradient is missing on wasm).
-      const rows = end - start;
-      const item = Array.from({ length: rows }, (_, i) => Math.floor((start + i) / steps));
-      const step = Array.from({ length: rows }, (_, i) => (start + i) % steps);
-      const next = tf.tidy(() => {
-        const a = new Float32Array(rows * n), b = new Float32Array(rows * n), w = new Float32Array(n * rows);
-        for (let r = 0; r < rows; r++) {
-          a[r * n + item[r]] = alphas[step[r]];
-          b[r * n + item[r]] = 1 - alphas[step[r]];
-          w[item[r] * rows + r] = weights[step[r]];
-        }
-        const points = tf.add(tf.matMul(tf.tensor2d(a, [rows, n]), flatX), tf.matMul(tf.tensor2d(b, [rows, n]), flatB)).reshape([rows, ...x.shape.slice(1)]) as tf.Tensor4D;
-        const g = inputGradient(where, model, points, rowSelector(where, resolved, item), options).reshape([rows, d]);
-        return tf.add(acc, tf.matMul(tf.tensor2d(w, [n, rows]), g)) as tf.Tensor2D;
-      });
-      acc.dispose();
-      acc = next;
-      options.onProgress?.(end, total);
-    }
-    const attributions = tf.tidy(() => tf.mul(tf.sub(flatX, flatB), acc).reshape(x.shape) as tf.Tensor4D);
+    // Σ_k w_k ∂F/∂x per item, `[n, d]`, summed over batches of (item, step) rows; times (x − x') at the end.
+    const attributions = await runBatches({
+      where,
+      total: n * steps,
+      batchSize: o.batchSize,
+      signal: o.signal,
+      onProgress: o.onProgress,
+      onPartial: o.onPartial,
+      initial: tf.zeros([n, d]) as tf.Tensor2D,
+      evaluate: (start, end) => {
+        // Row r is item floor(r / steps) at step r % steps. Points and the weighted per-item sum are built
+        // as small matrix products, so no gather is needed (its gradient is missing on wasm).
+        const rows = end - start;
+        const item = Array.from({ length: rows }, (_, i) => Math.floor((start + i) / steps));
+        const step = Array.from({ length: rows }, (_, i) => (start + i) % steps);
+        return tf.tidy(() => {
+          const a = new Float32Array(rows * n), b = new Float32Array(rows * n), w = new Float32Array(n * rows);
+          for (let r = 0; r < rows; r++) {
+            a[r * n + item[r]] = alphas[step[r]];
+            b[r * n + item[r]] = 1 - alphas[step[r]];
+            w[item[r] * rows + r] = weights[step[r]];
+          }
+          const points = tf.add(tf.matMul(tf.tensor2d(a, [rows, n]), flatX), tf.matMul(tf.tensor2d(b, [rows, n]), flatB)).reshape([rows, ...x.shape.slice(1)]) as tf.Tensor4D;
+          const g = inputGradient(where, model, points, rowSelector(where, resolved, item), o).reshape([rows, d]);
+          return tf.matMul(tf.tensor2d(w, [n, rows]), g) as tf.Tensor2D;
+        });
+      },
+      fold: (acc, g) => tf.add(acc, g) as tf.Tensor2D,
+      finish: (acc) => tf.tidy(() => tf.mul(tf.sub(flatX, flatB), acc).reshape(x.shape) as tf.Tensor4D),
+    });
     return { attributions, prepared: { x, base, resolved } };
   } catch (e) {
     base.dispose();
     throw e;
   } finally {
-    tf.dispose([acc, flatX, flatB]);
+    tf.dispose([flatX, flatB]);
   }
 }
 
-/** Integrated Gradients, input-shaped `[N,H,W,C]`. The caller owns the result. */
+/**
+ * Integrated Gradients, input-shaped `[N,H,W,C]`. The caller owns the result. Options: IG_OPTIONS
+ * (defaults in IG_DEFAULTS), plus `onProgress`, `onPartial` (see IntegratedGradientsPartial) and `signal`.
+ */
 export async function integratedGradients(model: Model, input: tf.Tensor, options: IntegratedGradientsOptions = {}): Promise<tf.Tensor4D> {
   const { attributions, prepared } = await run('integratedGradients', model, input, options);
   prepared.base.dispose();

@@ -22,8 +22,7 @@ export const layerCamWeights: CamVariant = {
 /**
  * LayerCAM map, `[N,H,W]` (or `[N,h,w]` with `upsample: false`). The caller owns the result.
  *
- * Options: `layer` (default: the last layer with a 4-D output), `target` (default: the argmax class),
- * `preSoftmax` (default true), `relu` (default true), `upsample` (default true).
+ * Options: CAM_OPTIONS (layer, target, preSoftmax, relu, upsample; see CAM_DEFAULTS).
  */
 export async function layerCam(model: Model, input: tf.Tensor4D, options: LayerCamOptions = {}): Promise<tf.Tensor3D> {
   return runCam('layerCam', layerCamWeights, model, input, options);

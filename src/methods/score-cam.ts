@@ -13,48 +13,90 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { forwardScores } from '../models/forward';
+import { effectiveSignal } from '../signal';
 import type { Model } from '../models/types';
-import { CamOptions, CamVariant, runCam, upsampleMaps } from './cam-pipeline';
-import { checkpoint, chunks, effectiveSignal, LoopOptions, positiveInt, rowSelector } from './common';
+import { CAM_OPTIONS, CamContext, CamOptions, CamVariant, combineCam, runCam, upsampleMaps } from './cam-pipeline';
+import { BATCH_SIZE, LoopOptions, rowSelector } from './common';
+import { checkpoint, runBatches } from './loop';
+import { extendSpecs, resolveOptions } from './options';
 
-export interface ScoreCamOptions extends CamOptions, LoopOptions {}
+/**
+ * A partial result of Score-CAM (`onPartial`): the map `[N,H,W]` (or `[N,h,w]`) from the channels scored
+ * so far, their weights a softmax over those channels only. Channels are scored item by item, so the
+ * items before the current one are complete and later ones are 0.
+ */
+export type ScoreCamPartial = tf.Tensor3D;
 
-/** Default masked inputs per forward pass. */
-export const SCORE_CAM_BATCH_SIZE = 32;
+export interface ScoreCamOptions extends CamOptions, LoopOptions<ScoreCamPartial> {}
+
+/** scoreCam's own defaults (besides those of CAM_OPTIONS). */
+export const SCORE_CAM_DEFAULTS = { batchSize: 32 };
+
+export const SCORE_CAM_OPTIONS = extendSpecs(CAM_OPTIONS, SCORE_CAM_DEFAULTS, { batchSize: { ...BATCH_SIZE, description: 'masked inputs per forward pass' } });
+
+/** How Score-CAM's loop runs: batch size, progress, cancellation, and partial channel weights with their context. */
+export interface ScoreCamLoop {
+  batchSize: number;
+  onProgress?: (done: number, total: number) => void;
+  /** Partial weights `[N,1,1,c]` (0 for channels not scored yet); the loop disposes them afterwards. */
+  onPartialWeights?: (weights: tf.Tensor4D, ctx: CamContext, done: number, total: number) => void | Promise<void>;
+  signal?: AbortSignal;
+}
 
 const EPSILON = 1e-8;
 
+/** Softmax over the channels of each item whose score is known (the first `done` rows), 0 elsewhere. Sync; caller owns. */
+function partialWeights(scores: tf.Tensor1D, done: number, n: number, c: number): tf.Tensor4D {
+  return tf.tidy(() => {
+    const total = n * c;
+    const known = tf.concat([tf.ones([done]), tf.zeros([total - done])]).reshape([n, c]);
+    const s = tf.concat([scores, tf.zeros([total - done])]).reshape([n, c]);
+    // A large negative score for unknown channels gives them weight 0; items with none known get 0.
+    const w = tf.mul(tf.softmax(tf.where(tf.cast(known, 'bool'), s, tf.fill([n, c], -1e30))), tf.max(known, 1, true));
+    return tf.reshape(w, [n, 1, 1, c]) as tf.Tensor4D;
+  });
+}
+
 /** Score-CAM's channel weights, `[N,1,1,c]`, from N·c masked forward passes in batches. */
-export function scoreCamWeights(batchSize: number, onProgress?: (done: number, total: number) => void, signal?: AbortSignal): CamVariant {
+export function scoreCamWeights(loop: ScoreCamLoop): CamVariant {
   return {
     needsGradient: false,
-    weigh: async ({ where, model, x, target, forward, activation }) => {
+    weigh: async (ctx) => {
+      const { where, model, x, target, forward, activation } = ctx;
       const [n, height, width] = x.shape;
       const [, h, w, c] = activation.shape;
       const total = n * c;
       // Row r = item·c + channel: one low-resolution mask per row.
       const masks = tf.tidy(() => tf.reshape(tf.transpose(activation, [0, 3, 1, 2]), [total, h, w, 1]) as tf.Tensor4D);
-      const scores: tf.Tensor1D[] = [];
+      const onPartialWeights = loop.onPartialWeights;
       try {
-        for (const [start, end] of chunks(total, batchSize)) {
-          await checkpoint(where, signal);
-          const items = Array.from({ length: end - start }, (_, i) => Math.floor((start + i) / c));
-          scores.push(
-            tf.tidy(() => {
+        return await runBatches({
+          where,
+          total,
+          batchSize: loop.batchSize,
+          signal: loop.signal,
+          onProgress: loop.onProgress,
+          onPartial: onPartialWeights && ((weights: tf.Tensor4D, done: number) => onPartialWeights(weights, ctx, done, total)),
+          initial: [] as tf.Tensor1D[],
+          evaluate: (start, end) => {
+            const items = Array.from({ length: end - start }, (_, i) => Math.floor((start + i) / c));
+            return tf.tidy(() => {
               const m = upsampleMaps(tf.slice(masks, [start, 0, 0, 0], [end - start, h, w, 1]), [height, width]);
               const lo = tf.min(m, [1, 2, 3], true);
               const hi = tf.max(m, [1, 2, 3], true);
               const mask = tf.div(tf.sub(m, lo), tf.add(tf.sub(hi, lo), EPSILON));
               const masked = tf.mul(tf.gather(x, items), mask) as tf.Tensor4D;
               return rowSelector(where, target, items)(forwardScores(where, model, masked, forward));
-            }),
-          );
-          onProgress?.(end, total);
-        }
-        return tf.tidy(() => tf.reshape(tf.softmax(tf.reshape(tf.concat(scores), [n, c])), [n, 1, 1, c]) as tf.Tensor4D);
+            });
+          },
+          fold: (list, s) => [...list, s],
+          finish: (list, done) =>
+            done === total
+              ? tf.tidy(() => tf.reshape(tf.softmax(tf.reshape(tf.concat(list), [n, c])), [n, 1, 1, c]) as tf.Tensor4D)
+              : tf.tidy(() => partialWeights(tf.concat(list) as tf.Tensor1D, done, n, c)),
+        });
       } finally {
         masks.dispose();
-        tf.dispose(scores);
       }
     },
   };
@@ -63,15 +105,27 @@ export function scoreCamWeights(batchSize: number, onProgress?: (done: number, t
 /**
  * Score-CAM map, `[N,H,W]` (or `[N,h,w]` with `upsample: false`). The caller owns the result.
  *
- * Options: `layer` (default: the last layer with a 4-D output), `target` (default: the argmax class),
- * `preSoftmax` (default true: the masked inputs are scored before the softmax), `relu` (default true),
- * `upsample` (default true), `batchSize` (default 32), `onProgress(done, total)` in masked forward passes,
- * `signal` (default: the kernel's) stops between batches with an error named "AbortError".
+ * Options: SCORE_CAM_OPTIONS (the masked inputs are scored before the softmax unless `preSoftmax:
+ * false`), `onProgress(done, total)` in masked forward passes, `onPartial` (see ScoreCamPartial), `signal`
+ * (default: the kernel's) stops between batches with an error named "AbortError".
  */
 export async function scoreCam(model: Model, input: tf.Tensor4D, options: ScoreCamOptions = {}): Promise<tf.Tensor3D> {
   const where = 'scoreCam';
-  const batchSize = positiveInt(where, 'batchSize', options.batchSize ?? SCORE_CAM_BATCH_SIZE);
-  const signal = effectiveSignal(options.signal);
-  await checkpoint(where, signal);
-  return runCam(where, scoreCamWeights(batchSize, options.onProgress, signal), model, input, options);
+  const o = resolveOptions(where, SCORE_CAM_OPTIONS, options);
+  await checkpoint(where, effectiveSignal(o.signal));
+  const onPartial = o.onPartial;
+  const variant = scoreCamWeights({
+    batchSize: o.batchSize,
+    onProgress: o.onProgress,
+    signal: o.signal,
+    onPartialWeights: onPartial && (async (weights, ctx, done, total) => {
+      const map = combineCam(ctx.activation, weights, o.relu, o.upsample ? [ctx.x.shape[1], ctx.x.shape[2]] : null);
+      try {
+        await onPartial(map, done, total);
+      } finally {
+        map.dispose();
+      }
+    }),
+  });
+  return runCam(where, variant, model, input, o, undefined, SCORE_CAM_OPTIONS);
 }

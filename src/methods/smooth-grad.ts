@@ -4,135 +4,161 @@
  * "noise level"). `type`: `smoothGrad` (mean), `smoothGradSquared` (mean of squares, SmoothGrad² of Hooker
  * et al. 2019) or `varGrad` (variance, Adebayo et al. 2018), as Captum's NoiseTunnel `nt_type`.
  *
- * `method` wraps any gradient method: the built-in ones by name run as large batches of noisy copies;
- * `integratedGradients` or a function `(model, x, options) => Promise<Tensor>` run once per sample. As in
- * Captum, gradient × input multiplies by the noisy input. The target of each item is fixed on the clean
- * input. Deterministic for a given `seed` (the noise does not depend on `batchSize`).
+ * `method` wraps any method of the registry by name, as Captum's NoiseTunnel wraps any attribution, or a
+ * function `(model, x, options) => Promise<Tensor>`. A method that is one input gradient under a ReLU
+ * rule (its entry's `reluRule`: vanillaGradient, gradientTimesInput, guidedBackprop, deconvnet) runs as
+ * large batches of noisy copies; any other runs once per sample, with `methodOptions`. As in Captum,
+ * gradient × input multiplies by the noisy input. The target of each item is fixed on the clean input.
+ * Deterministic for a given `seed` (the noise does not depend on `batchSize`).
+ *
+ * A partial result (`onPartial`) is the aggregate (`type`) over the samples done so far, shaped as the
+ * final result.
  */
 import * as tf from '@tensorflow/tfjs';
-import { OptionError } from '../errors';
-import type { ReluRule } from '../models/gradient-rules';
 import type { Model } from '../models/types';
-import {
-  checkInput, checkModel, checkpoint, CommonOptions, effectiveSignal, LoopOptions, nonNegative, oneOf, positiveInt, resolveTarget, rowSelector,
-} from './common';
+import { BATCH_SIZE, checkInput, checkModel, COMMON_OPTIONS, CommonOptions, LoopOptions, resolveTarget, rowSelector } from './common';
+import { MethodInfo, WRAPPABLE_METHODS, WrappableMethod } from './entries';
 import { inputGradient } from './gradient';
-import { integratedGradients, IntegratedGradientsOptions } from './integrated-gradients';
+import { runBatches } from './loop';
+import { extendSpecs, resolveOptions } from './options';
 
 export const SMOOTHGRAD_TYPES = ['smoothGrad', 'smoothGradSquared', 'varGrad'] as const;
 export type SmoothGradType = (typeof SMOOTHGRAD_TYPES)[number];
 
-export const SMOOTHGRAD_METHODS = ['vanillaGradient', 'gradientTimesInput', 'guidedBackprop', 'deconvnet', 'integratedGradients'] as const;
+/** The methods SmoothGrad wraps by name: every registry method but SmoothGrad itself. */
+export const SMOOTHGRAD_METHODS = Object.keys(WRAPPABLE_METHODS) as WrappableMethod[];
 export type AttributionFunction = (model: Model, x: tf.Tensor4D, options: CommonOptions) => Promise<tf.Tensor>;
 
-export interface SmoothGradOptions extends CommonOptions, LoopOptions {
+/** A partial SmoothGrad result: the aggregate over the samples done so far (see the module comment). */
+export type SmoothGradPartial = tf.Tensor;
+
+export interface SmoothGradOptions extends CommonOptions, LoopOptions<SmoothGradPartial> {
   /** Number of noisy copies. Default 50 (Smilkov et al.). */
   samples?: number;
   /** Noise standard deviation as a fraction of each item's value range. Default 0.15. */
   noise?: number;
   /** Aggregation. Default `smoothGrad`. */
   type?: SmoothGradType;
-  /** The gradient method to smooth: a name from SMOOTHGRAD_METHODS or a function. Default `vanillaGradient`. */
-  method?: (typeof SMOOTHGRAD_METHODS)[number] | AttributionFunction;
-  /** Options for `integratedGradients` when it is the wrapped method (steps, baseline, method...). */
-  methodOptions?: IntegratedGradientsOptions;
-  /** Seed of the noise. Default: a random seed. */
-  seed?: number;
+  /** The method to smooth: a name from SMOOTHGRAD_METHODS or a function. Default `vanillaGradient`. */
+  method?: WrappableMethod | AttributionFunction;
+  /** Options of the wrapped method when it runs once per sample (IG's steps, occlusion's window, ...). */
+  methodOptions?: Record<string, unknown>;
+  /** Seed of the noise. Default (also `null`): a random seed. */
+  seed?: number | null;
 }
 
-const RELU_RULE: Record<string, ReluRule> = { vanillaGradient: 'standard', gradientTimesInput: 'standard', guidedBackprop: 'guided', deconvnet: 'deconvnet' };
+/** smoothGrad's own defaults (besides target and preSoftmax). */
+export const SMOOTH_GRAD_DEFAULTS = {
+  samples: 50,
+  noise: 0.15,
+  type: 'smoothGrad' as SmoothGradType,
+  method: 'vanillaGradient' as WrappableMethod | AttributionFunction,
+  seed: null as number | null,
+  batchSize: 16,
+};
 
-/** SmoothGrad of a gradient method, input-shaped `[N,H,W,C]`. The caller owns the result. */
-export async function smoothGrad(model: Model, input: tf.Tensor, options: SmoothGradOptions = {}): Promise<tf.Tensor4D> {
+export const SMOOTH_GRAD_OPTIONS = extendSpecs(COMMON_OPTIONS, SMOOTH_GRAD_DEFAULTS, {
+  samples: { type: 'integer', min: 1, max: 100000, description: 'noisy copies' },
+  noise: { type: 'number', min: 0, description: 'noise σ as a fraction of each item’s value range' },
+  type: { type: 'choice', choices: SMOOTHGRAD_TYPES, description: 'mean, mean of squares, or variance of the attributions' },
+  method: { type: 'choice', choices: SMOOTHGRAD_METHODS, orFunction: true, description: 'method to smooth (any registry method, or a function)' },
+  seed: { type: 'integer', description: 'noise seed', defaultText: 'random' },
+  batchSize: { ...BATCH_SIZE, description: 'noisy copies per gradient pass (methods with a ReLU rule)' },
+});
+
+/** SmoothGrad of a method, shaped as that method's result. The caller owns the result. */
+export async function smoothGrad(model: Model, input: tf.Tensor, options: SmoothGradOptions = {}): Promise<tf.Tensor> {
   const where = 'smoothGrad';
   checkModel(where, model);
-  const samples = positiveInt(where, 'samples', options.samples ?? 50, 100000);
-  const noise = nonNegative(where, 'noise', options.noise ?? 0.15);
-  const type = oneOf(where, 'type', options.type ?? 'smoothGrad', SMOOTHGRAD_TYPES);
-  const batchSize = positiveInt(where, 'batchSize', options.batchSize ?? 16);
-  const method = options.method ?? 'vanillaGradient';
-  if (typeof method !== 'function') oneOf(where, 'method', method, SMOOTHGRAD_METHODS);
-  const seed = options.seed ?? Math.floor(Math.random() * 2 ** 31);
-  if (!Number.isFinite(seed)) throw new OptionError(where, `seed must be a finite number, got ${seed}`);
-  const signal = effectiveSignal(options.signal);
+  const o = resolveOptions(where, SMOOTH_GRAD_OPTIONS, options);
+  const { samples, noise, type, batchSize, method } = o;
+  const seed = o.seed ?? Math.floor(Math.random() * 2 ** 31);
   const x = await checkInput(where, model, input);
   const n = x.shape[0];
-  const resolved = await resolveTarget(where, model, x, options.target, options);
+  const resolved = await resolveTarget(where, model, x, o.target, o);
+  const entry: MethodInfo | null = typeof method === 'function' ? null : WRAPPABLE_METHODS[method];
 
   // σ per item: noise × (max − min) over that item's values.
   const sigma = tf.tidy(() => {
     const flat = x.reshape([n, -1]);
     return tf.mul(tf.sub(tf.max(flat, 1), tf.min(flat, 1)), noise).reshape([n, 1, 1, 1]);
   });
-  const totals: { sum: tf.Tensor | null; sq: tf.Tensor | null } = { sum: null, sq: null };
-  /** Adds per-item sums of attributions (and of their squares) over some samples; takes ownership. */
-  const add = (g: tf.Tensor, gSq: tf.Tensor | null) => {
-    const s0 = totals.sum, q0 = totals.sq;
-    totals.sum = s0 ? tf.add(s0, g) : g;
-    if (s0) tf.dispose([s0, g]);
-    if (gSq) {
-      totals.sq = q0 ? tf.add(q0, gSq) : gSq;
-      if (q0) tf.dispose([q0, gSq]);
-    }
-  };
   const noisy = (s: number) => tf.tidy(() => tf.add(x, tf.mul(tf.randomNormal(x.shape, 0, 1, 'float32', seed + s), sigma)) as tf.Tensor4D);
+  const squares = type !== 'smoothGrad';
+  /** Sums over the samples done of the attributions (and of their squares), per item. */
+  type Sums = { sum: tf.Tensor | null; sq: tf.Tensor | null };
+  const add = (a: tf.Tensor | null, b: tf.Tensor | null) => (a && b ? tf.add(a, b) : (a ?? b));
+  const loop = {
+    where, total: samples, signal: o.signal, onProgress: o.onProgress, onPartial: o.onPartial,
+    initial: { sum: null, sq: null } as Sums,
+    fold: (acc: Sums, batch: Sums): Sums => ({ sum: add(acc.sum, batch.sum), sq: add(acc.sq, batch.sq) }),
+    finish: ({ sum, sq }: Sums, done: number): tf.Tensor =>
+      tf.tidy(() => {
+        const mean = tf.div(sum as tf.Tensor, done);
+        if (type === 'smoothGrad') return mean;
+        const meanSq = tf.div(sq as tf.Tensor, done);
+        return type === 'smoothGradSquared' ? meanSq : tf.relu(tf.sub(meanSq, tf.square(mean)));
+      }),
+  };
 
   try {
-    if (typeof method === 'string' && method in RELU_RULE) {
+    if (entry?.reluRule) {
       // Whole samples per pass when they fit, else parts of one sample's batch.
+      const relu = entry.reluRule;
       const perPass = Math.max(1, Math.floor(batchSize / n));
       const itemChunk = Math.min(n, batchSize);
-      for (let s0 = 0; s0 < samples; s0 += perPass) {
-        await checkpoint(where, signal);
-        const count = Math.min(perPass, samples - s0);
-        // The noisy copies of this pass, made once and sliced per part when the batch is split by items.
-        const copies = Array.from({ length: count }, (_, k) => noisy(s0 + k));
-        try {
-          for (let i0 = 0; i0 < n; i0 += itemChunk) {
-            const i1 = Math.min(n, i0 + itemChunk);
-            const whole = i0 === 0 && i1 === n;
-            const [g, gSq] = tf.tidy(() => {
-              const batch = tf.concat(whole ? copies : copies.map((c) => c.slice([i0, 0, 0, 0], [i1 - i0, -1, -1, -1]))) as tf.Tensor4D;
-              const rows = Array.from({ length: count * (i1 - i0) }, (_, r) => i0 + (r % (i1 - i0)));
-              let grads: tf.Tensor = inputGradient(where, model, batch, rowSelector(where, resolved, rows), { ...options, relu: RELU_RULE[method] });
-              if (method === 'gradientTimesInput') grads = tf.mul(grads, batch);
-              // Sum over the samples of this pass, item by item; pad to the whole batch when this is a part.
-              const perSample = grads.reshape([count, i1 - i0, ...x.shape.slice(1)]);
-              const pad = (t: tf.Tensor) => (whole ? t : tf.pad(t, [[i0, n - i1], [0, 0], [0, 0], [0, 0]]));
-              const gs = pad(tf.sum(perSample, 0));
-              return type === 'smoothGrad' ? [gs] : [gs, pad(tf.sum(tf.square(perSample), 0))];
-            });
-            add(g, gSq ?? null);
+      return await runBatches({
+        ...loop,
+        batchSize: perPass,
+        evaluate: (s0, s1) => {
+          const count = s1 - s0;
+          // The noisy copies of this pass, made once and sliced per part when the batch is split by items.
+          const copies = Array.from({ length: count }, (_, k) => noisy(s0 + k));
+          let sums: Sums = { sum: null, sq: null };
+          try {
+            for (let i0 = 0; i0 < n; i0 += itemChunk) {
+              const i1 = Math.min(n, i0 + itemChunk);
+              const whole = i0 === 0 && i1 === n;
+              const [g, gSq] = tf.tidy(() => {
+                const batch = tf.concat(whole ? copies : copies.map((c) => c.slice([i0, 0, 0, 0], [i1 - i0, -1, -1, -1]))) as tf.Tensor4D;
+                const rows = Array.from({ length: count * (i1 - i0) }, (_, r) => i0 + (r % (i1 - i0)));
+                let grads: tf.Tensor = inputGradient(where, model, batch, rowSelector(where, resolved, rows), { ...o, relu });
+                if (entry.multipliesByInput) grads = tf.mul(grads, batch);
+                // Sum over the samples of this pass, item by item; pad to the whole batch when this is a part.
+                const perSample = grads.reshape([count, i1 - i0, ...x.shape.slice(1)]);
+                const pad = (t: tf.Tensor) => (whole ? t : tf.pad(t, [[i0, n - i1], [0, 0], [0, 0], [0, 0]]));
+                const gs = pad(tf.sum(perSample, 0));
+                return squares ? [gs, pad(tf.sum(tf.square(perSample), 0))] : [gs];
+              });
+              const next = { sum: add(sums.sum, g), sq: add(sums.sq, gSq ?? null) };
+              tf.dispose([sums.sum, sums.sq, g, gSq].filter((t): t is tf.Tensor => t != null && t !== next.sum && t !== next.sq));
+              sums = next;
+            }
+            return sums;
+          } catch (e) {
+            tf.dispose([sums.sum, sums.sq].filter((t): t is tf.Tensor => t !== null));
+            throw e;
+          } finally {
+            tf.dispose(copies);
           }
-        } finally {
-          tf.dispose(copies);
-        }
-        options.onProgress?.(Math.min(samples, s0 + count), samples);
-      }
-    } else {
-      const fn: AttributionFunction =
-        typeof method === 'function'
-          ? method
-          : (m, xi, o) => integratedGradients(m, xi, { ...options.methodOptions, ...o, onProgress: undefined });
-      for (let s = 0; s < samples; s++) {
-        await checkpoint(where, signal);
+        },
+      });
+    }
+    const fn: AttributionFunction = entry ? (m, xi, opts) => entry.run(m, xi, { ...o.methodOptions, ...opts }) : (method as AttributionFunction);
+    return await runBatches({
+      ...loop,
+      batchSize: 1,
+      evaluate: async (s) => {
         const xi = noisy(s);
         try {
-          const g = await fn(model, xi, { target: resolved, preSoftmax: options.preSoftmax });
-          add(g, type === 'smoothGrad' ? null : tf.square(g));
+          const g = await fn(model, xi, { target: resolved, preSoftmax: o.preSoftmax });
+          return { sum: g, sq: squares ? tf.square(g) : null };
         } finally {
           xi.dispose();
         }
-        options.onProgress?.(s + 1, samples);
-      }
-    }
-    return tf.tidy(() => {
-      const mean = tf.div(totals.sum as tf.Tensor, samples);
-      if (type === 'smoothGrad') return mean as tf.Tensor4D;
-      const meanSq = tf.div(totals.sq as tf.Tensor, samples);
-      return (type === 'smoothGradSquared' ? meanSq : tf.relu(tf.sub(meanSq, tf.square(mean)))) as tf.Tensor4D;
+      },
     });
   } finally {
-    tf.dispose([sigma, ...[totals.sum, totals.sq].filter((t): t is tf.Tensor => t !== null)]);
+    sigma.dispose();
   }
 }

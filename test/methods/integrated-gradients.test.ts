@@ -26,9 +26,12 @@ describe('integration points (Captum conventions)', () => {
     expect(integrationPoints('riemannLeft', 4)).toEqual({ alphas: [0, 0.25, 0.5, 0.75], weights: [0.25, 0.25, 0.25, 0.25] });
     expect(integrationPoints('riemannRight', 4)).toEqual({ alphas: [0.25, 0.5, 0.75, 1], weights: [0.25, 0.25, 0.25, 0.25] });
     expect(integrationPoints('riemannMiddle', 4)).toEqual({ alphas: [0.125, 0.375, 0.625, 0.875], weights: [0.25, 0.25, 0.25, 0.25] });
+    // Captum's riemann_builders: step sizes 1/n with the two ends halved, summing to (n − 1)/n.
     const t = integrationPoints('riemannTrapezoid', 5);
     expect(t.alphas).toEqual([0, 0.25, 0.5, 0.75, 1]);
-    expect(t.weights).toEqual([0.125, 0.25, 0.25, 0.25, 0.125]);
+    expect(t.weights).toEqual([0.1, 0.2, 0.2, 0.2, 0.1]);
+    const t50 = integrationPoints('riemannTrapezoid', 50);
+    expect(t50.weights.reduce((a, b) => a + b, 0)).toBeCloseTo(49 / 50, 14);
   });
 });
 
@@ -125,7 +128,7 @@ describe.each(['cpu', 'wasm'] as const)('integratedGradients on %s', (backend) =
     );
     await expect(integratedGradients(model, x, { steps: 0 })).rejects.toThrow(OptionError);
     await expect(integratedGradients(model, x, { baseline: badBaseline })).rejects.toThrow(InputError);
-    await expect(integratedGradients(model, x, { baseline: nanBaseline })).rejects.toThrow(new InputError('integratedGradients', 'baseline holds 90 NaN or Infinity values'));
+    await expect(integratedGradients(model, x, { baseline: nanBaseline })).rejects.toThrow(new InputError('integratedGradients', 'baseline holds 1 NaN or Infinity value'));
     await expect(integratedGradients(model, x, { target: 3 })).rejects.toThrow(/target 3 is out of range; the model has 3 outputs \(valid: 0 to 2\)/);
     const aborted = new AbortController();
     aborted.abort();

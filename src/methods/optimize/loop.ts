@@ -7,7 +7,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { withGradientRules } from '../../models/gradient-rules';
-import { checkpoint } from '../common';
+import { checkpoint } from '../loop';
 import type { ImageParameterization } from './parameterization';
 import { toModelInput } from './preprocess';
 import { l2Penalty, totalVariation } from './regularizers';

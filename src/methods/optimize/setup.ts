@@ -6,7 +6,8 @@ import { LayerError, OptionError, UnknownLayerError } from '../../errors';
 import { isGraphModel, isLayersModel, listLayers, modelKind } from '../../models/layers';
 import { splitModel } from '../../models/split';
 import type { Model } from '../../models/types';
-import { effectiveSignal, nonNegative, oneOf, positiveInt } from '../common';
+import { effectiveSignal } from '../../signal';
+import { checkChoice, checkInteger, checkNumber } from '../options';
 import { STEP_SCHEDULES, StepCallback, StepSchedule } from './loop';
 import { PARAMETERIZATIONS, ParameterizationName } from './parameterization';
 import { checkPreset, PreprocessPreset } from './preprocess';
@@ -76,16 +77,9 @@ export interface ResolvedOptimizeOptions {
   signal?: AbortSignal;
 }
 
-/** A finite number > 0. */
-export function positive(where: string, name: string, v: unknown): number {
-  if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) throw new OptionError(where, `${name} must be a finite number > 0, got ${JSON.stringify(v)}`);
-  return v;
-}
-
-function nonNegativeInt(where: string, name: string, v: unknown): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) throw new OptionError(where, `${name} must be an integer ≥ 0, got ${JSON.stringify(v)}`);
-  return v;
-}
+const positive = (where: string, name: string, v: unknown) => checkNumber(where, name, v, { min: 0, exclusiveMin: true });
+const nonNegative = (where: string, name: string, v: unknown) => checkNumber(where, name, v, { min: 0 });
+const nonNegativeInt = (where: string, name: string, v: unknown) => checkInteger(where, name, v, { min: 0 });
 
 /** The model's input `[H, W, C]`, with `size` overriding height and width. */
 export function inputShape(where: string, model: Model, size: unknown): [number, number, number] {
@@ -116,11 +110,11 @@ export function resolveOptimizeOptions(where: string, model: Model, options: Opt
   }
   if (o.onStep !== undefined && typeof o.onStep !== 'function') throw new OptionError(where, `onStep must be a function, got ${typeof o.onStep}`);
   return {
-    steps: positiveInt(where, 'steps', o.steps ?? 256),
+    steps: checkInteger(where, 'steps', o.steps ?? 256, { min: 1 }),
     stepSize: positive(where, 'stepSize', o.stepSize ?? 0.05),
-    schedule: oneOf(where, 'schedule', o.schedule ?? 'constant', STEP_SCHEDULES),
+    schedule: checkChoice(where, 'schedule', o.schedule ?? 'constant', STEP_SCHEDULES),
     seed: checkSeed(where, o.seed),
-    parameterization: oneOf(where, 'parameterization', o.parameterization ?? 'pixel', PARAMETERIZATIONS),
+    parameterization: checkChoice(where, 'parameterization', o.parameterization ?? 'pixel', PARAMETERIZATIONS),
     noise: nonNegative(where, 'noise', o.noise ?? 0.01),
     preprocess: checkPreset(where, o.preprocess ?? 'unit', channels),
     height,
@@ -143,9 +137,7 @@ export function resolveOptimizeOptions(where: string, model: Model, options: Opt
 }
 
 export function checkSeed(where: string, seed: unknown): number {
-  const s = seed ?? 0;
-  if (typeof s !== 'number' || !Number.isInteger(s)) throw new OptionError(where, `seed must be an integer, got ${JSON.stringify(seed)}`);
-  return s;
+  return checkInteger(where, 'seed', seed ?? 0);
 }
 
 /** Checks that the model has the named layer (LayersModel) or node (GraphModel); UnknownLayerError lists them. */

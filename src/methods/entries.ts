@@ -1,0 +1,133 @@
+/**
+ * The registry entries of every attribution method that SmoothGrad can wrap (all of them but SmoothGrad
+ * itself): name, options (from each method's own specs and defaults), and capabilities. The registry
+ * (./registry) lists these with SmoothGrad's entry; SmoothGrad reads them to wrap a method by name, as
+ * Captum's NoiseTunnel wraps any attribution, without importing the registry (which imports it).
+ */
+import type * as tf from '@tensorflow/tfjs';
+import type { ReluRule } from '../models/gradient-rules';
+import type { Model } from '../models/types';
+import { cam, CAM_METHOD_OPTIONS } from './cam';
+import { CAM_OPTIONS } from './cam-pipeline';
+import { gradCam } from './grad-cam';
+import { gradCamPlusPlus } from './grad-cam-plus-plus';
+import { GRADIENT_OPTIONS, gradientTimesInput, SALIENCY_MAP_OPTIONS, saliencyMap, vanillaGradient } from './gradient';
+import { guidedBackprop, deconvnet } from './guided-backprop';
+import { GUIDED_GRAD_CAM_OPTIONS, guidedGradCam } from './guided-grad-cam';
+import { IG_OPTIONS, integratedGradients } from './integrated-gradients';
+import { layerCam } from './layer-cam';
+import { occlusion, OCCLUSION_OPTIONS } from './occlusion';
+import type { OptionSpec, OptionSpecs } from './options';
+import { scoreCam, SCORE_CAM_OPTIONS } from './score-cam';
+
+/** One option as the registry lists it (name, type, default, limits, description). */
+export type MethodOption = OptionSpec;
+
+/** What a method is and does, for widgets, the command line and wrappers such as SmoothGrad. */
+export interface MethodCapabilities {
+  family: 'gradient' | 'path' | 'cam' | 'perturbation';
+  /** `input`: `[N,H,W,C]` like the input; `map`: `[N,H,W]` (CAM maps at layer resolution when not upsampled). */
+  output: 'input' | 'map';
+  /** Whether the method works on a layer (and so needs a LayersModel or GraphModel). */
+  usesLayer: boolean;
+  /** Whether it loops over batches (and so honours batchSize, onProgress, onPartial and signal). */
+  long: boolean;
+  /**
+   * The ReLU gradient rule when the method is one input gradient under that rule (times the input when
+   * `multipliesByInput`), so that SmoothGrad can batch noisy copies through it; null otherwise.
+   */
+  reluRule: ReluRule | null;
+  /** Whether the attributions are multiplied by the input (or by input − baseline), Captum's `multiplies_by_inputs`. */
+  multipliesByInput: boolean;
+  /** Whether the method has a convergence delta (`integratedGradientsWithDelta`). */
+  convergenceDelta: boolean;
+}
+
+export interface MethodInfo extends MethodCapabilities {
+  name: string;
+  title: string;
+  reference: string;
+  /** One line for tables: what the method computes. */
+  summary: string;
+  options: MethodOption[];
+  /** Runs the method; the caller owns the result. */
+  run(model: Model, input: tf.Tensor, options: Record<string, unknown>): Promise<tf.Tensor>;
+}
+
+const list = (specs: OptionSpecs<unknown>): MethodOption[] => Object.values<OptionSpec>(specs);
+const NONE = { reluRule: null, multipliesByInput: false, convergenceDelta: false } as const;
+const GRADIENT = { family: 'gradient', output: 'input', usesLayer: false, long: false } as const;
+const CAM_MAP = { family: 'cam', output: 'map', usesLayer: true, long: false } as const;
+
+/** The wrappable methods in the registry's order (SmoothGrad goes after gradientTimesInput). */
+export const WRAPPABLE_METHODS = {
+  vanillaGradient: {
+    ...GRADIENT, ...NONE, reluRule: 'standard', name: 'vanillaGradient', title: 'Gradient', reference: 'Simonyan, Vedaldi and Zisserman 2014',
+    summary: '∂score/∂input', options: list(GRADIENT_OPTIONS),
+    run: (m, x, o) => vanillaGradient(m, x, o),
+  },
+  saliencyMap: {
+    ...GRADIENT, ...NONE, output: 'map', name: 'saliencyMap', title: 'Saliency map', reference: 'Simonyan, Vedaldi and Zisserman 2014; keras-vis',
+    summary: 'the gradient reduced over channels (`reduce`)', options: list(SALIENCY_MAP_OPTIONS),
+    run: (m, x, o) => saliencyMap(m, x, o),
+  },
+  gradientTimesInput: {
+    ...GRADIENT, ...NONE, reluRule: 'standard', multipliesByInput: true, name: 'gradientTimesInput', title: 'Gradient × input', reference: 'Shrikumar et al. 2016',
+    summary: 'gradient × input', options: list(GRADIENT_OPTIONS),
+    run: (m, x, o) => gradientTimesInput(m, x, o),
+  },
+  integratedGradients: {
+    family: 'path', output: 'input', usesLayer: false, long: true, ...NONE, multipliesByInput: true, convergenceDelta: true,
+    name: 'integratedGradients', title: 'Integrated Gradients', reference: 'Sundararajan, Taly and Yan 2017',
+    summary: "(x − x′) · ∫₀¹ ∂F(x′ + α(x − x′))/∂x dα by quadrature; `integratedGradientsWithDelta` also returns Σ IG − (F(x) − F(x′)) per item",
+    options: list(IG_OPTIONS),
+    run: (m, x, o) => integratedGradients(m, x, o),
+  },
+  guidedBackprop: {
+    ...GRADIENT, ...NONE, reluRule: 'guided', name: 'guidedBackprop', title: 'Guided backpropagation', reference: 'Springenberg et al. 2015',
+    summary: 'the gradient passed through each ReLU only where its input and the incoming gradient are positive', options: list(GRADIENT_OPTIONS),
+    run: (m, x, o) => guidedBackprop(m, x, o),
+  },
+  deconvnet: {
+    ...GRADIENT, ...NONE, reluRule: 'deconvnet', name: 'deconvnet', title: 'Deconvnet', reference: 'Zeiler and Fergus 2014',
+    summary: 'the gradient passed through each ReLU where the incoming gradient is positive', options: list(GRADIENT_OPTIONS),
+    run: (m, x, o) => deconvnet(m, x, o),
+  },
+  gradCam: {
+    ...CAM_MAP, ...NONE, name: 'gradCam', title: 'Grad-CAM', reference: 'Selvaraju et al. 2017',
+    summary: 'Σ_c mean(∂y/∂A_c) · A_c on `layer`', options: list(CAM_OPTIONS),
+    run: (m, x, o) => gradCam(m, x as tf.Tensor4D, o),
+  },
+  gradCamPlusPlus: {
+    ...CAM_MAP, ...NONE, name: 'gradCamPlusPlus', title: 'Grad-CAM++', reference: 'Chattopadhyay et al. 2018',
+    summary: 'Grad-CAM with higher-order channel weights', options: list(CAM_OPTIONS),
+    run: (m, x, o) => gradCamPlusPlus(m, x as tf.Tensor4D, o),
+  },
+  layerCam: {
+    ...CAM_MAP, ...NONE, name: 'layerCam', title: 'LayerCAM', reference: 'Jiang et al. 2021',
+    summary: 'Σ_c ReLU(∂y/∂A_c) · A_c, position by position', options: list(CAM_OPTIONS),
+    run: (m, x, o) => layerCam(m, x as tf.Tensor4D, o),
+  },
+  scoreCam: {
+    ...CAM_MAP, ...NONE, long: true, name: 'scoreCam', title: 'Score-CAM', reference: 'Wang et al. 2020',
+    summary: 'channels weighted by a softmax of the scores of the input masked by each', options: list(SCORE_CAM_OPTIONS),
+    run: (m, x, o) => scoreCam(m, x as tf.Tensor4D, o),
+  },
+  cam: {
+    ...CAM_MAP, ...NONE, name: 'cam', title: 'CAM', reference: 'Zhou et al. 2016',
+    summary: 'Σ_c W[c,k] · A_c for models whose head is global average pooling then a dense layer', options: list(CAM_METHOD_OPTIONS),
+    run: (m, x, o) => cam(m, x as tf.Tensor4D, o),
+  },
+  guidedGradCam: {
+    ...CAM_MAP, ...NONE, output: 'input', name: 'guidedGradCam', title: 'Guided Grad-CAM', reference: 'Selvaraju et al. 2017; Captum GuidedGradCam',
+    summary: 'guided backprop × ReLU of the upsampled Grad-CAM map, broadcast over channels', options: list(GUIDED_GRAD_CAM_OPTIONS),
+    run: (m, x, o) => guidedGradCam(m, x as tf.Tensor4D, o),
+  },
+  occlusion: {
+    family: 'perturbation', output: 'map', usesLayer: false, long: true, ...NONE, name: 'occlusion', title: 'Occlusion', reference: 'Zeiler and Fergus 2014; Captum Occlusion',
+    summary: 'per pixel, the mean of F(x) − F(x occluded) over the windows covering it', options: list(OCCLUSION_OPTIONS),
+    run: (m, x, o) => occlusion(m, x as tf.Tensor4D, o),
+  },
+} satisfies Record<string, MethodInfo>;
+
+export type WrappableMethod = keyof typeof WRAPPABLE_METHODS;
