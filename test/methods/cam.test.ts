@@ -4,6 +4,7 @@ import { InputError, LayerError, OptionError, TargetError, UnknownLayerError } f
 import { cam } from '../../src/methods/cam';
 import { gradCam } from '../../src/methods/grad-cam';
 import { gradCamPlusPlus } from '../../src/methods/grad-cam-plus-plus';
+import { guidedBackprop } from '../../src/methods/guided-backprop';
 import { guidedGradCam } from '../../src/methods/guided-grad-cam';
 import { layerCam } from '../../src/methods/layer-cam';
 import { scoreCam } from '../../src/methods/score-cam';
@@ -245,6 +246,23 @@ describe.each(['cpu', 'wasm'] as const)('CAM family on %s', (backend) => {
       [[0.25], [0.9375], [1.375], [2.625]],
     ]], [1, 4, 4, 1]);
     tf.dispose([g, x]);
+    model.dispose();
+  });
+
+  test("Guided Grad-CAM as Captum's GuidedGradCam: ReLU of the Grad-CAM map (here with negative parts) before the product", async () => {
+    const model = modelG();
+    const x = xG();
+    const g = await guidedGradCam(model, x, { target: 0 });
+    const gb = await guidedBackprop(model, x, { target: 0 });
+    // Captum: F.relu(LayerGradCam) at the layer's resolution, then interpolated to the input, times guided backprop.
+    const raw = await gradCam(model, x, { target: 0, relu: false, upsample: false });
+    expect(Array.from(await raw.data()).some((v) => v < 0)).toBe(true);
+    const expected = tf.tidy(() => {
+      const up = tf.image.resizeBilinear(tf.expandDims(tf.relu(raw), 3) as tf.Tensor4D, [x.shape[1], x.shape[2]], false, true);
+      return tf.mul(gb, up);
+    });
+    expect(relErr(await g.data(), await expected.data())).toBeLessThan(1e-6);
+    tf.dispose([g, gb, raw, expected, x]);
     model.dispose();
   });
 
