@@ -164,7 +164,7 @@ describe('occlusion as context / plan / run', () => {
       const direct = await occlusion((v: tf.Tensor4D) => model.predict(v) as tf.Tensor, x, { window: window as number | [number, number], target: [1, 3] });
       expect(relErr(await map.data(), await direct.data())).toBeLessThan(1e-5);
       // An evaluator of our own: twice the drops gives twice the map.
-      const doubled: OcclusionEvaluator = (c, p, s, e) => tf.tidy(() => tf.mul(evaluateDrops(c, p, s, e) as tf.Tensor1D, 2));
+      const doubled: OcclusionEvaluator = (c, p, s, e) => tf.tidy(() => tf.mul(evaluateDrops(c, p, s, e) as tf.Tensor1D, 2) as tf.Tensor1D);
       const twice = await runOcclusion(context, plan, { evaluator: doubled });
       const expected = tf.mul(direct, 2);
       expect(relErr(await twice.data(), await expected.data())).toBeLessThan(1e-5);
