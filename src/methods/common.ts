@@ -30,7 +30,7 @@ export interface CommonOptions extends ForwardOptions {
 export const COMMON_DEFAULTS = { target: null as Target | null, preSoftmax: true };
 
 export const COMMON_OPTIONS = optionSpecs(COMMON_DEFAULTS, {
-  target: { type: 'target', description: 'output index to explain, one per item, or a function', defaultText: 'the argmax class (a regression: its one output)' },
+  target: { type: 'target', description: 'which score to explain', defaultText: 'the argmax class (a regression: its one output)' },
   preSoftmax: { type: 'boolean', description: 'explain the scores before a final softmax' },
 });
 

@@ -57,8 +57,8 @@ export const OCCLUSION_DEFAULTS = {
 const DEFAULT_WINDOW = 8;
 
 export const OCCLUSION_OPTIONS = extendSpecs(COMMON_OPTIONS, OCCLUSION_DEFAULTS, {
-  window: { type: 'window', min: 1, description: 'occluding window in pixels, a number or [height, width]', defaultText: `${DEFAULT_WINDOW}, at most the image` },
-  stride: { type: 'window', min: 1, description: 'step between windows in pixels, a number or [height, width]', defaultText: 'half the window' },
+  window: { type: 'window', min: 1, description: 'size of the occluding window', defaultText: `${DEFAULT_WINDOW}, at most the image` },
+  stride: { type: 'window', min: 1, description: 'step between window positions', defaultText: 'half the window' },
   baseline: { type: 'baseline', choices: [], description: 'value (or tensor) that fills the window' },
   batchSize: { ...BATCH_SIZE, description: 'occluded images per forward pass' },
 });

@@ -1,0 +1,115 @@
+#!/usr/bin/env node
+/**
+ * `npm run docs`: writes the README's method tables from the method registry (src/methods/registry.ts,
+ * loaded from dist/ after the build), between the markers
+ *
+ *   <!-- generated:methods (npm run docs; do not edit by hand) -->  ...  <!-- /generated:methods -->
+ *
+ * `node scripts/gen-readme.js --check` exits 1 when the README differs from what it would write.
+ * test/methods/readme-tables.test.ts checks the same against the registry in src/.
+ */
+'use strict';
+const fs = require('fs');
+const path = require('path');
+
+const BEGIN = '<!-- generated:methods (npm run docs; do not edit by hand) -->';
+const END = '<!-- /generated:methods -->';
+const README = path.join(__dirname, '..', 'README.md');
+
+const code = (v) => '`' + v + '`';
+const esc = (s) => String(s).replace(/\|/g, '\\|');
+
+function showDefault(o) {
+  if (o.default === null) return o.defaultText ? esc(o.defaultText) : '—';
+  if (typeof o.default === 'string') return code(`'${o.default}'`);
+  return code(JSON.stringify(o.default));
+}
+
+function showValid(o) {
+  const range = (kind) => {
+    if (o.min !== undefined && o.max !== undefined && !o.exclusiveMin) return `${kind} from ${o.min} to ${o.max}`;
+    const lo = o.min !== undefined ? `${o.exclusiveMin ? '>' : '≥'} ${o.min}` : '';
+    const hi = o.max !== undefined ? `≤ ${o.max}` : '';
+    return [kind, [lo, hi].filter(Boolean).join(' and ')].filter(Boolean).join(' ');
+  };
+  switch (o.type) {
+    case 'integer':
+      return range('integer');
+    case 'number':
+      return range('number');
+    case 'boolean':
+      return 'true, false';
+    case 'choice':
+      return o.choices.map(code).join(', ') + (o.orFunction ? ', or a function' : '');
+    case 'layer':
+      return 'a layer name (a node name for a GraphModel)';
+    case 'target':
+      return 'an output index, one per item, or a function `[N,K]` → `[N]`';
+    case 'window':
+      return `pixels: a number or ${code('[height, width]')}`;
+    case 'baseline':
+      return [...o.choices.map((c) => code(`'${c}'`)), 'a number', 'a tensor broadcastable to the input'].join(', ');
+    default:
+      throw new Error(`gen-readme: unknown option type ${o.type}`);
+  }
+}
+
+/** The generated markdown (without the markers) for a registry: `{ names, get(name) }`. */
+function renderMethodTables(names, get) {
+  const methods = names.map(get);
+  const lines = [];
+  lines.push('| method | returns | what it is | reference | loops |');
+  lines.push('|---|---|---|---|---|');
+  for (const m of methods) {
+    const returns = m.name === 'smoothGrad' ? 'like `method`' : m.output === 'input' ? '`[N,H,W,C]`' : '`[N,H,W]`';
+    lines.push(`| ${code(m.name)} | ${returns} | ${esc(m.summary)} | ${esc(m.reference)} | ${m.long ? 'yes' : ''} |`);
+  }
+  lines.push('');
+  lines.push('Options (every one optional; `null` means the default):');
+  lines.push('');
+  lines.push('| option | methods | default | valid values | what it does |');
+  lines.push('|---|---|---|---|---|');
+  // One row per option that means the same everywhere; different defaults or limits get rows of their own.
+  const rows = new Map();
+  for (const m of methods) {
+    for (const o of m.options) {
+      const key = JSON.stringify([o.name, o.type, o.default, o.defaultText, o.min, o.max, o.exclusiveMin, o.choices, o.description]);
+      if (!rows.has(key)) rows.set(key, { o, methods: [] });
+      rows.get(key).methods.push(m.name);
+    }
+  }
+  const all = methods.length;
+  for (const { o, methods: ms } of rows.values()) {
+    const which = ms.length === all ? 'all' : ms.map(code).join(', ');
+    lines.push(`| ${code(o.name)} | ${which} | ${showDefault(o)} | ${esc(showValid(o))} | ${esc(o.description)} |`);
+  }
+  return lines.join('\n');
+}
+
+/** The README text with the generated part replaced. */
+function withTables(readme, tables) {
+  const i = readme.indexOf(BEGIN);
+  const j = readme.indexOf(END);
+  if (i < 0 || j < i) throw new Error(`gen-readme: README.md lacks the markers ${BEGIN} ... ${END}`);
+  return `${readme.slice(0, i + BEGIN.length)}\n${tables}\n${readme.slice(j)}`;
+}
+
+module.exports = { renderMethodTables, withTables, BEGIN, END };
+
+if (require.main === module) {
+  const registry = require(path.join(__dirname, '..', 'dist', 'methods', 'registry'));
+  const before = fs.readFileSync(README, 'utf8');
+  const after = withTables(before, renderMethodTables(registry.METHOD_NAMES, registry.getMethod));
+  if (process.argv.includes('--check')) {
+    if (after !== before) {
+      console.error('README.md: the method tables differ from the registry; run `npm run docs`');
+      process.exit(1);
+    }
+    console.log('README.md: method tables match the registry');
+  } else if (after !== before) {
+    fs.writeFileSync(README, after);
+    console.log('README.md: method tables written from the registry');
+  } else {
+    console.log('README.md: method tables already match the registry');
+  }
+}

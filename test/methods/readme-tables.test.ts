@@ -1,0 +1,20 @@
+/**
+ * The README's method tables are generated from the registry (`npm run docs`, scripts/gen-readme.js):
+ * this checks that the README holds what the generator makes from the registry in src/.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import { getMethod, METHOD_NAMES } from '../../src/methods/registry';
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const gen = require('../../scripts/gen-readme.js') as {
+  renderMethodTables(names: readonly string[], get: typeof getMethod): string;
+  withTables(readme: string, tables: string): string;
+};
+
+test('the README method tables match the registry (run `npm run docs` after changing a method)', () => {
+  const readme = fs.readFileSync(path.join(__dirname, '..', '..', 'README.md'), 'utf8');
+  const tables = gen.renderMethodTables(METHOD_NAMES, getMethod);
+  for (const name of METHOD_NAMES) expect(tables).toContain(`| \`${name}\` |`);
+  expect(gen.withTables(readme, tables)).toBe(readme);
+});
