@@ -1,13 +1,60 @@
-// saliency-lab: re-exports only. Importing the package starts choosing the best TensorFlow.js backend
-// (see src/backend); every method awaits that choice before it runs.
-export * from './errors';
-export * from './backend';
-export * from './display';
-export * from './models';
-export * from './methods';
-export * from './viz';
-export * from './data';
-export * from './kernel';
+// saliency-lab: the public API, as named re-exports (test/api.test.ts holds the list: a name added or
+// removed here is a change to the API, made on purpose). Internals are imported by path inside the
+// package. Importing the package starts choosing the best TensorFlow.js backend (see src/backend); every
+// method awaits that choice before it runs.
+export {
+  SaliencyError, InputError, OptionError, UnknownLayerError, LayerError, TargetError, ModelError, BackendError, CancelledError,
+} from './errors';
+export { BACKENDS, ready, setBackend, backendInfo } from './backend';
+export type { BackendName, BackendInfo } from './backend';
+export { DISPLAY, display, clearOutput } from './display';
+export type { MimeBundle, Displayable, DisplayOptions } from './display';
+export {
+  listLayers, defaultCamLayer, isLayersModel, isGraphModel, splitModel, withGradientRules, loadModel, saveModel,
+  SHIPPED_MODELS, SHIPPED_MODELS_DIR, SHIPPED_INFO, shippedModelPath, isShippedModelName, buildShippedArchitecture,
+  trainShipped, evaluateShipped, trainingDataSeed, heldOutSeed, registerWasmTrainingKernels,
+} from './models';
+export type {
+  Model, ScoreFunction, LayerInfo, ForwardOptions, SplitModel, GradientRules, ReluRule, LoadModelOptions, ShippedModelName, ShippedModelInfo,
+  TrainOptions, TrainProgress, TrainResult, HeldOutMetrics,
+} from './models';
+export {
+  COMMON_DEFAULTS, vanillaGradient, gradientTimesInput, saliencyMap, reduceChannels, CHANNEL_REDUCTIONS, SALIENCY_MAP_DEFAULTS,
+  guidedBackprop, deconvnet, smoothGrad, SMOOTHGRAD_TYPES, SMOOTHGRAD_METHODS, SMOOTH_GRAD_DEFAULTS,
+  integratedGradients, integratedGradientsWithDelta, integrationPoints, gaussLegendre, IG_METHODS, IG_BASELINES, IG_DEFAULTS,
+  CAM_DEFAULTS, gradCam, gradCamPlusPlus, layerCam, scoreCam, SCORE_CAM_DEFAULTS, cam, CAM_METHOD_DEFAULTS, guidedGradCam, GUIDED_GRAD_CAM_DEFAULTS,
+  occlusion, occlusionContext, planOcclusion, runOcclusion, evaluateDrops, aggregateOcclusion, OCCLUSION_DEFAULTS, layerActivations,
+  METHODS, METHOD_NAMES, getMethod, runMethod, parseMethodOptions, methodOptionsFromJSON,
+  activationMaximization, filterGallery, featureInversion, deepDream, STEP_SCHEDULES, PARAMETERIZATIONS, gaussianBlur,
+} from './methods';
+export type {
+  Target, CommonOptions, LoopOptions, VanillaGradientOptions, SaliencyMapOptions, ChannelReduction, GuidedBackpropOptions,
+  SmoothGradOptions, SmoothGradType, AttributionFunction, SmoothGradPartial,
+  IntegratedGradientsOptions, IntegratedGradientsPartial, IntegrationMethod, Baseline,
+  CamOptions, GradCamOptions, GradCamPlusPlusOptions, LayerCamOptions, ScoreCamOptions, ScoreCamPartial, CamMethodOptions, GuidedGradCamOptions,
+  OcclusionOptions, OcclusionPartial, OcclusionContext, OcclusionPlan, OcclusionEvaluator, RunOcclusionOptions,
+  LayerActivationsOptions, LayerActivation, MethodInfo, MethodOption, MethodCapabilities, OptionType,
+  ActivationMaximizationOptions, FilterGalleryOptions, FeatureInversionOptions, DeepDreamOptions, OptimizeOptions,
+  StepEvent, StepCallback, StepSchedule, ParameterizationName,
+} from './methods';
+export {
+  colormap, colormapLUT, COLORMAPS, normalize, normalizeRange, percentile, NORMALIZE_MODES, NORMALIZE_DEFAULTS, SCALES,
+  smooth, resizeMap, gaussianKernel, RGBAImage, toPNG, overlay, heatmap, OVERLAY_MODES, OVERLAY_DEFAULTS,
+  gallery, GALLERY_LAYOUTS, GALLERY_DEFAULTS, colorbar, COLORBAR_DEFAULTS, loadImage, saveImage, preprocess, deprocess, PREPROCESS_PRESETS,
+  PlotlyFigure, PLOTLY_MIME, heatmapFigure, subplotsFigure, lineFigure, plotlyColorscale, show, createShow, DisplayError,
+} from './viz';
+export type {
+  HostArray, ArrayInput, FloatArray, Colormap, ColormapName, ColormapSpec, RGB, NormalizeMode, NormalizeOptions, ScaleMode, ToImageOptions,
+  OverlayMode, OverlayOptions, HeatmapOptions, GalleryLayout, GalleryOptions, ColorbarOptions, ColorbarOrientation,
+  LoadImageOptions, SaveImageOptions, PreprocessPreset, PlotlySpec, HeatmapFigureOptions, SubplotsFigureOptions, LineFigureOptions, LineSeries,
+  ShowOptions, TslabLoader, TslabDisplay,
+} from './viz';
+export { data, SHAPE_CLASSES, MAX_STEERING_DEG, MIN_RINGS, MAX_RINGS } from './data';
+export type { ShapeClass, Dataset, DatasetOptions } from './data';
+export { currentSignal, registerCommTarget, openComm, listComms, input, inKernel, KernelError } from './kernel';
+export type {
+  BinaryData, Comm, CommMessage, CommMessageHandler, CommSendOptions, CommTargetHandler, OpenCommOptions, JSONObject, JSONValue,
+} from './kernel';
 
 import { ready } from './backend';
 // Start early so the first method call does not pay for it; failures surface from the first ready() call.

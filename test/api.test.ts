@@ -1,0 +1,86 @@
+/**
+ * The public API: the names src/index.ts exports, values and types. A name added or removed is a change to
+ * the API: update the lists here on purpose (and the README where it is documented). Internals such as
+ * input checks, the batch loop, option checks and the kernel's host are not exported; tests, bench and
+ * other modules import them by path.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import * as ts from 'typescript';
+
+const INDEX = path.join(__dirname, '..', 'src', 'index.ts');
+
+const VALUES = [
+  'BACKENDS', 'BackendError', 'CAM_DEFAULTS', 'CAM_METHOD_DEFAULTS', 'CHANNEL_REDUCTIONS', 'COLORBAR_DEFAULTS', 'COLORMAPS', 'COMMON_DEFAULTS',
+  'CancelledError', 'DISPLAY', 'DisplayError', 'GALLERY_DEFAULTS', 'GALLERY_LAYOUTS', 'GUIDED_GRAD_CAM_DEFAULTS', 'IG_BASELINES', 'IG_DEFAULTS',
+  'IG_METHODS', 'InputError', 'KernelError', 'LayerError', 'MAX_RINGS', 'MAX_STEERING_DEG', 'METHODS', 'METHOD_NAMES', 'MIN_RINGS', 'ModelError',
+  'NORMALIZE_DEFAULTS', 'NORMALIZE_MODES', 'OCCLUSION_DEFAULTS', 'OVERLAY_DEFAULTS', 'OVERLAY_MODES', 'OptionError', 'PARAMETERIZATIONS',
+  'PLOTLY_MIME', 'PREPROCESS_PRESETS', 'PlotlyFigure', 'RGBAImage', 'SALIENCY_MAP_DEFAULTS', 'SCALES', 'SCORE_CAM_DEFAULTS', 'SHAPE_CLASSES',
+  'SHIPPED_INFO', 'SHIPPED_MODELS', 'SHIPPED_MODELS_DIR', 'SMOOTHGRAD_METHODS', 'SMOOTHGRAD_TYPES', 'SMOOTH_GRAD_DEFAULTS', 'STEP_SCHEDULES',
+  'SaliencyError', 'TargetError', 'UnknownLayerError', 'activationMaximization', 'aggregateOcclusion', 'backendInfo', 'buildShippedArchitecture',
+  'cam', 'clearOutput', 'colorbar', 'colormap', 'colormapLUT', 'createShow', 'currentSignal', 'data', 'deconvnet', 'deepDream', 'defaultCamLayer',
+  'deprocess', 'display', 'evaluateDrops', 'evaluateShipped', 'featureInversion', 'filterGallery', 'gallery', 'gaussLegendre', 'gaussianBlur',
+  'gaussianKernel', 'getMethod', 'gradCam', 'gradCamPlusPlus', 'gradientTimesInput', 'guidedBackprop', 'guidedGradCam', 'heatmap', 'heatmapFigure',
+  'heldOutSeed', 'inKernel', 'input', 'integratedGradients', 'integratedGradientsWithDelta', 'integrationPoints', 'isGraphModel', 'isLayersModel',
+  'isShippedModelName', 'layerActivations', 'layerCam', 'lineFigure', 'listComms', 'listLayers', 'loadImage', 'loadModel', 'methodOptionsFromJSON',
+  'normalize', 'normalizeRange', 'occlusion', 'occlusionContext', 'openComm', 'overlay', 'parseMethodOptions', 'percentile', 'planOcclusion',
+  'plotlyColorscale', 'preprocess', 'ready', 'reduceChannels', 'registerCommTarget', 'registerWasmTrainingKernels', 'resizeMap', 'runMethod',
+  'runOcclusion', 'saliencyMap', 'saveImage', 'saveModel', 'scoreCam', 'setBackend', 'shippedModelPath', 'show', 'smooth', 'smoothGrad',
+  'splitModel', 'subplotsFigure', 'toPNG', 'trainShipped', 'trainingDataSeed', 'vanillaGradient', 'withGradientRules',
+];
+
+const TYPES = [
+  'ActivationMaximizationOptions', 'ArrayInput', 'AttributionFunction', 'BackendInfo', 'BackendName', 'Baseline', 'BinaryData', 'CamMethodOptions',
+  'CamOptions', 'ChannelReduction', 'ColorbarOptions', 'ColorbarOrientation', 'Colormap', 'ColormapName', 'ColormapSpec', 'Comm', 'CommMessage',
+  'CommMessageHandler', 'CommSendOptions', 'CommTargetHandler', 'CommonOptions', 'Dataset', 'DatasetOptions', 'DeepDreamOptions', 'Displayable',
+  'DisplayOptions', 'FeatureInversionOptions', 'FilterGalleryOptions', 'FloatArray', 'ForwardOptions', 'GalleryLayout', 'GalleryOptions',
+  'GradCamOptions', 'GradCamPlusPlusOptions', 'GradientRules', 'GuidedBackpropOptions', 'GuidedGradCamOptions', 'HeatmapFigureOptions',
+  'HeatmapOptions', 'HeldOutMetrics', 'HostArray', 'IntegratedGradientsOptions', 'IntegratedGradientsPartial', 'IntegrationMethod', 'JSONObject',
+  'JSONValue', 'LayerActivation', 'LayerActivationsOptions', 'LayerCamOptions', 'LayerInfo', 'LineFigureOptions', 'LineSeries', 'LoadImageOptions',
+  'LoadModelOptions', 'LoopOptions', 'MethodCapabilities', 'MethodInfo', 'MethodOption', 'MimeBundle', 'Model', 'NormalizeMode', 'NormalizeOptions',
+  'OcclusionContext', 'OcclusionEvaluator', 'OcclusionOptions', 'OcclusionPartial', 'OcclusionPlan', 'OpenCommOptions', 'OptimizeOptions',
+  'OptionType', 'OverlayMode', 'OverlayOptions', 'ParameterizationName', 'PlotlySpec', 'PreprocessPreset', 'ReluRule', 'RGB', 'RunOcclusionOptions',
+  'SaliencyMapOptions', 'SaveImageOptions', 'ScaleMode', 'ScoreCamOptions', 'ScoreCamPartial', 'ScoreFunction', 'ShapeClass', 'ShippedModelInfo',
+  'ShippedModelName', 'ShowOptions', 'SmoothGradOptions', 'SmoothGradPartial', 'SmoothGradType', 'SplitModel', 'StepCallback', 'StepEvent',
+  'StepSchedule', 'SubplotsFigureOptions', 'Target', 'ToImageOptions', 'TrainOptions', 'TrainProgress', 'TrainResult', 'TslabDisplay', 'TslabLoader',
+  'VanillaGradientOptions',
+];
+
+/** The names src/index.ts exports, read from its `export { ... } from` and `export type { ... } from` lists. */
+function declaredExports(): { values: string[]; types: string[]; other: string[] } {
+  const sf = ts.createSourceFile(INDEX, fs.readFileSync(INDEX, 'utf8'), ts.ScriptTarget.Latest, true);
+  const values: string[] = [], types: string[] = [], other: string[] = [];
+  for (const s of sf.statements) {
+    if (ts.isExportDeclaration(s)) {
+      if (!s.exportClause || !ts.isNamedExports(s.exportClause)) other.push(s.getText());
+      else for (const e of s.exportClause.elements) (s.isTypeOnly || e.isTypeOnly ? types : values).push(e.name.text);
+    } else if (ts.canHaveModifiers(s) && ts.getModifiers(s)?.some((m) => m.kind === ts.SyntaxKind.ExportKeyword)) {
+      other.push(s.getText().split('\n')[0]);
+    }
+  }
+  return { values: values.sort(), types: types.sort(), other };
+}
+
+const sorted = (a: string[]) => [...a].sort();
+
+describe('the public API (src/index.ts)', () => {
+  const declared = declaredExports();
+
+  test('is named re-exports only, no `export *` and nothing declared in the index', () => {
+    expect(declared.other).toEqual([]);
+  });
+
+  test('exports exactly these values and types', () => {
+    expect(declared.values).toEqual(sorted(VALUES));
+    expect(declared.types).toEqual(sorted(TYPES));
+  });
+
+  test('the values are what the package gives at run time, and internals are not among them', () => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const runtime = Object.keys(require('../src')).filter((k) => k !== '__esModule').sort();
+    expect(runtime).toEqual(sorted(VALUES));
+    for (const internal of ['checkInput', 'chunks', 'accumulate', 'checkpoint', 'setKernelHost', 'getKernelHost', 'resolveTarget', 'runBatches', 'resolveOptions', 'forwardWithLayer']) {
+      expect(runtime).not.toContain(internal);
+    }
+  });
+});
