@@ -7,8 +7,8 @@ import * as tf from '@tensorflow/tfjs';
 import { forwardScores } from '../models/forward';
 import { withGradientRules, ReluRule } from '../models/gradient-rules';
 import type { Model } from '../models/types';
-import { checkInput, checkModel, COMMON_OPTIONS, CommonOptions, ScoreSelector, checkedSelector } from './common';
-import { extendSpecs, resolveOptions } from './options';
+import { checkInput, checkModel, COMMON_DEFAULTS, COMMON_OPTIONS, CommonOptions, ScoreSelector, checkedSelector } from './common';
+import { extendSpecs, OptionSpecs, resolveOptions } from './options';
 
 /**
  * ∂score/∂input for a batch, with the ReLU rule given (sync; use inside tf.tidy or dispose the result).
@@ -32,27 +32,31 @@ export type VanillaGradientOptions = CommonOptions;
 export const GRADIENT_OPTIONS = COMMON_OPTIONS;
 
 /**
- * ∂score/∂input, input-shaped `[N,H,W,C]`. The caller owns the result.
- *
- * Options (GRADIENT_OPTIONS): `target` (default: the argmax class, or the only output), `preSoftmax`
- * (default true).
+ * What the public gradient methods share: checks the model, options and input, fixes the target, then
+ * `then(x, ∂score/∂x, options)` (sync, inside a tidy) makes the result. The caller owns the result.
  */
-export async function vanillaGradient(model: Model, input: tf.Tensor, options: VanillaGradientOptions = {}): Promise<tf.Tensor4D> {
-  const where = 'vanillaGradient';
+export async function gradientMethod<D extends object, O extends CommonOptions, R extends tf.Tensor>(
+  where: string, model: Model, input: tf.Tensor, options: O, specs: OptionSpecs<D & typeof COMMON_DEFAULTS>, relu: ReluRule,
+  then: (x: tf.Tensor4D, g: tf.Tensor4D, o: D & typeof COMMON_DEFAULTS) => R,
+): Promise<R> {
   checkModel(where, model);
-  const o = resolveOptions(where, GRADIENT_OPTIONS, options);
+  const o = resolveOptions(where, specs, options);
   const x = await checkInput(where, model, input);
-  return inputGradient(where, model, x, checkedSelector(where, model, x, o), o);
+  const select = checkedSelector(where, model, x, o);
+  return tf.tidy(() => then(x, inputGradient(where, model, x, select, { preSoftmax: o.preSoftmax, relu }), o));
+}
+
+/**
+ * ∂score/∂input, input-shaped `[N,H,W,C]`. The caller owns the result. Options: GRADIENT_OPTIONS
+ * (target, preSoftmax).
+ */
+export function vanillaGradient(model: Model, input: tf.Tensor, options: VanillaGradientOptions = {}): Promise<tf.Tensor4D> {
+  return gradientMethod('vanillaGradient', model, input, options, GRADIENT_OPTIONS, 'standard', (_, g) => g);
 }
 
 /** Gradient × input (Shrikumar et al. 2016), input-shaped. The caller owns the result. */
-export async function gradientTimesInput(model: Model, input: tf.Tensor, options: VanillaGradientOptions = {}): Promise<tf.Tensor4D> {
-  const where = 'gradientTimesInput';
-  checkModel(where, model);
-  const o = resolveOptions(where, GRADIENT_OPTIONS, options);
-  const x = await checkInput(where, model, input);
-  const select = checkedSelector(where, model, x, o);
-  return tf.tidy(() => tf.mul(inputGradient(where, model, x, select, o), x) as tf.Tensor4D);
+export function gradientTimesInput(model: Model, input: tf.Tensor, options: VanillaGradientOptions = {}): Promise<tf.Tensor4D> {
+  return gradientMethod('gradientTimesInput', model, input, options, GRADIENT_OPTIONS, 'standard', (x, g) => tf.mul(g, x) as tf.Tensor4D);
 }
 
 export const CHANNEL_REDUCTIONS = ['maxAbs', 'sumAbs', 'l2', 'signed'] as const;
@@ -94,11 +98,6 @@ export const SALIENCY_MAP_OPTIONS = extendSpecs(COMMON_OPTIONS, SALIENCY_MAP_DEF
  * The saliency map of Simonyan et al.: the input gradient reduced over channels, `[N,H,W]`.
  * The caller owns the result.
  */
-export async function saliencyMap(model: Model, input: tf.Tensor, options: SaliencyMapOptions = {}): Promise<tf.Tensor3D> {
-  const where = 'saliencyMap';
-  checkModel(where, model);
-  const o = resolveOptions(where, SALIENCY_MAP_OPTIONS, options);
-  const x = await checkInput(where, model, input);
-  const select = checkedSelector(where, model, x, o);
-  return tf.tidy(() => reduceChannels(inputGradient(where, model, x, select, o), o.reduce));
+export function saliencyMap(model: Model, input: tf.Tensor, options: SaliencyMapOptions = {}): Promise<tf.Tensor3D> {
+  return gradientMethod('saliencyMap', model, input, options, SALIENCY_MAP_OPTIONS, 'standard', (_, g, o) => reduceChannels(g, o.reduce));
 }

@@ -6,26 +6,17 @@
  * fused into Conv2D and Dense layers, without changing the model (see models/gradient-rules.ts). As in
  * Captum, the result is input-shaped and the caller owns it.
  */
-import * as tf from '@tensorflow/tfjs';
+import type * as tf from '@tensorflow/tfjs';
 import type { Model } from '../models/types';
-import { checkInput, checkModel, CommonOptions, checkedSelector } from './common';
-import { GRADIENT_OPTIONS, inputGradient } from './gradient';
-import { resolveOptions } from './options';
+import type { CommonOptions } from './common';
+import { GRADIENT_OPTIONS, gradientMethod } from './gradient';
 
 export type GuidedBackpropOptions = CommonOptions;
 
-export async function guidedBackprop(model: Model, input: tf.Tensor, options: GuidedBackpropOptions = {}): Promise<tf.Tensor4D> {
-  const where = 'guidedBackprop';
-  checkModel(where, model);
-  const o = resolveOptions(where, GRADIENT_OPTIONS, options);
-  const x = await checkInput(where, model, input);
-  return inputGradient(where, model, x, checkedSelector(where, model, x, o), { ...o, relu: 'guided' });
+export function guidedBackprop(model: Model, input: tf.Tensor, options: GuidedBackpropOptions = {}): Promise<tf.Tensor4D> {
+  return gradientMethod('guidedBackprop', model, input, options, GRADIENT_OPTIONS, 'guided', (_, g) => g);
 }
 
-export async function deconvnet(model: Model, input: tf.Tensor, options: GuidedBackpropOptions = {}): Promise<tf.Tensor4D> {
-  const where = 'deconvnet';
-  checkModel(where, model);
-  const o = resolveOptions(where, GRADIENT_OPTIONS, options);
-  const x = await checkInput(where, model, input);
-  return inputGradient(where, model, x, checkedSelector(where, model, x, o), { ...o, relu: 'deconvnet' });
+export function deconvnet(model: Model, input: tf.Tensor, options: GuidedBackpropOptions = {}): Promise<tf.Tensor4D> {
+  return gradientMethod('deconvnet', model, input, options, GRADIENT_OPTIONS, 'deconvnet', (_, g) => g);
 }
