@@ -16,7 +16,10 @@ import { isLayersModel } from '../models/layers';
 import type { Model } from '../models/types';
 import { CamLayer, CamOptions, CamVariant, fixedLayerCamOptions, resolveCamLayer, runCam } from './cam-pipeline';
 
-export type CamMethodOptions = Omit<CamOptions, 'layer'>;
+export interface CamMethodOptions extends Omit<CamOptions, 'layer' | 'relu'> {
+  /** Keep only positive evidence, `max(0, map)`. Default false, as in the paper. */
+  relu?: boolean;
+}
 
 /** cam's own defaults (besides target and preSoftmax): no ReLU, as in the paper (the map's mean plus the bias is the class score). */
 export const CAM_METHOD_DEFAULTS = { relu: false, upsample: true };
