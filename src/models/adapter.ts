@@ -12,7 +12,7 @@ import { InputError, LayerError, OptionError } from '../errors';
 import { GraphIndex, runGraph } from './graph';
 import {
   applyChain, chainAfter, findKerasLayer, kerasCamHead, kerasEndsInSoftmax, kerasInputShape, kerasLayers, KerasLayer,
-  layerShape, NO_CAM_HEAD, runKeras,
+  kerasShortNames, layerShape, NO_CAM_HEAD, runKeras,
 } from './keras';
 import { ModelKind, modelKind } from './kind';
 import type { Captured, CaptureOptions, ForwardOptions, LayerInfo, ListLayersOptions, Model } from './types';
@@ -129,8 +129,9 @@ export class ModelAdapter {
   /** The layers (LayersModel, nested flattened) or op nodes (GraphModel) with output shapes. */
   layers(options: ListLayersOptions = {}): LayerInfo[] {
     if (this.kind === 'layers') {
+      const short = kerasShortNames(this.keras);
       return kerasLayers(this.keras).map(({ layer, path }) => ({
-        name: layer.name, shortName: layer.name, className: layer.getClassName(), outputShape: layerShape(layer), path,
+        name: layer.name, shortName: short.get(layer) as string, className: layer.getClassName(), outputShape: layerShape(layer), path,
       }));
     }
     if (this.kind === 'graph') {
@@ -148,7 +149,7 @@ export class ModelAdapter {
   /** The model's own name for a layer (a GraphModel's full node name for a short one). */
   resolveLayer(name: string): string {
     this.requireLayers();
-    if (this.kind === 'layers') return findKerasLayer(this.where, this.keras, name).name;
+    if (this.kind === 'layers') return kerasShortNames(this.keras).get(findKerasLayer(this.where, this.keras, name)) as string;
     return this.index().resolve(this.where, name);
   }
 

@@ -265,12 +265,13 @@ export class GraphIndex {
     const b = throughIdentity(n.inputs[1]);
     if (b.op !== 'Const') throw fail('the matrix product\'s weights are not a constant in', n);
     const transposeB = n.attrParams.transposeB?.value === true;
-    let a = throughIdentity(n.inputs[0]);
+    const direct = throughIdentity(n.inputs[0]);
+    let a = direct;
     while ((a.op === 'Reshape' || a.op === 'Squeeze') && a.inputs.length > 0) a = throughIdentity(a.inputs[0]);
     const axes = a.op === 'Mean' && a.inputs.length === 2 ? this.constValue(a.inputs[1]) : null;
     const spatial = axes !== null && [...(await axes.data())].map((v) => (v < 0 ? v + 4 : v)).sort().join() === '1,2';
     axes?.dispose();
-    if (!spatial) throw fail(`the matrix product "${n.name}" is fed by`, a);
+    if (!spatial) throw fail(`the matrix product "${n.name}" is fed by`, a.op === 'Mean' ? a : direct);
     const weights = this.constValue(b);
     if (!weights) throw fail('no weights for', b);
     weights.dispose();

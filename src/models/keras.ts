@@ -7,7 +7,7 @@
  * properties of layer objects and restores them in `finally`.
  */
 import * as tf from '@tensorflow/tfjs';
-import { LayerError, UnknownLayerError } from '../errors';
+import { AmbiguousLayerError, LayerError, UnknownLayerError } from '../errors';
 import { isLayersModel } from './kind';
 
 /** tfjs-layers' Layer as we use it: `call` is what a model's graph runner invokes for each node. */
@@ -51,12 +51,39 @@ export function kerasLayers(model: tf.LayersModel): { layer: KerasLayer; path: s
   return out;
 }
 
-/** Finds a layer by name at any depth; UnknownLayerError lists the names. */
+/**
+ * A layer's name qualified by its enclosing nested models (`inner/conv`); a top-level layer by the model
+ * itself (`model/conv`), so that both forms stay distinct.
+ */
+function qualified(model: tf.LayersModel, e: { layer: tf.layers.Layer; path: string[] }): string {
+  return [...(e.path.length === 0 ? [model.name] : e.path), e.layer.name].join('/');
+}
+
+/**
+ * Finds a layer by name at any depth. A name that layers of several nested models share is ambiguous
+ * (AmbiguousLayerError lists them qualified, `inner_a/conv`, which then works: a qualified name, or a
+ * tail of one, picks one). UnknownLayerError lists the names.
+ */
 export function findKerasLayer(where: string, model: tf.LayersModel, name: string): KerasLayer {
   const all = kerasLayers(model);
-  const hit = all.find((e) => e.layer.name === name);
-  if (!hit) throw new UnknownLayerError(where, name, all.map((e) => e.layer.name));
-  return hit.layer;
+  let hits = all.filter((e) => e.layer.name === name);
+  if (hits.length === 0 && name.includes('/')) {
+    hits = all.filter((e) => {
+      const q = [model.name, ...e.path, e.layer.name].join('/');
+      return q === name || q.endsWith('/' + name);
+    });
+  }
+  if (hits.length === 1) return hits[0].layer;
+  if (hits.length > 1) throw new AmbiguousLayerError(where, name, hits.map((e) => qualified(model, e)));
+  throw new UnknownLayerError(where, name, all.map((e) => e.layer.name));
+}
+
+/** Each layer's shortest unambiguous name: its own, or qualified (see findKerasLayer) where names repeat. */
+export function kerasShortNames(model: tf.LayersModel): Map<tf.layers.Layer, string> {
+  const all = kerasLayers(model);
+  const count = new Map<string, number>();
+  for (const e of all) count.set(e.layer.name, (count.get(e.layer.name) ?? 0) + 1);
+  return new Map(all.map((e) => [e.layer, (count.get(e.layer.name) as number) > 1 ? qualified(model, e) : e.layer.name]));
 }
 
 /** The model's input shape `[null, H, W, C]` (nulls for open sizes). */
@@ -210,10 +237,12 @@ export function runKeras(where: string, model: tf.LayersModel, x: tf.Tensor, run
       const replace = run.replace && run.replace.layer === layer ? run.replace.by : null;
       const hook = (inputs: tf.Tensor | tf.Tensor[], kwargs: Record<string, unknown>) => {
         let out: tf.Tensor;
-        if (replace instanceof tf.Tensor) out = replace;
+        if (replace instanceof tf.Tensor) out = tf.clone(replace);
         else {
           out = first(original.call(layer, inputs, kwargs));
-          if (replace) out = replace(out);
+          // A copy of the replacement: tfjs-layers' graph runner disposes a layer's output once the layers
+          // reading it have run, and the replacement may be the caller's own tensor.
+          if (replace) out = tf.clone(replace(out));
         }
         if (wanted.has(layer)) {
           // A kept copy: the model's own tidy scopes would free the layer's output.

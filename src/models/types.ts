@@ -12,12 +12,14 @@ export type Model = tf.LayersModel | tf.GraphModel | ScoreFunction;
 
 /** One entry of `listLayers(model)`. */
 export interface LayerInfo {
-  /** Layer name (LayersModel) or node name (GraphModel). Names are unique within a model. */
+  /** Layer name (LayersModel; nested models may repeat one, see `shortName`) or node name (GraphModel, unique). */
   name: string;
   /**
-   * The name to show and to pass back as a layer: for a LayersModel the layer's name; for a GraphModel the
-   * Keras layer name inside the node path (`block3_conv2` for `StatefulPartitionedCall/model/block3_conv2/Relu`)
-   * when the node is that layer's output and the name is unambiguous, else the full node name.
+   * The name to show and to pass back as a layer, unique within the model: for a LayersModel the layer's
+   * name (qualified by its nested model, `inner/conv`, where two nested models use the same one); for a
+   * GraphModel the Keras layer name inside the node path (`block3_conv2` for
+   * `StatefulPartitionedCall/model/block3_conv2/Relu`) when the node is that layer's output and the name
+   * is unambiguous, else the full node name.
    */
   shortName: string;
   /** Keras class name (`Conv2D`, `Dense`, ...) or GraphModel op (`_FusedConv2D`, `Relu`, ...). */
