@@ -4,7 +4,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { OptionError, UnknownLayerError } from '../../errors';
 import { resolveModel } from '../../models/adapter';
-import { isGraphModel, isLayersModel } from '../../models/layers';
 import { splitModel } from '../../models/split';
 import type { Model } from '../../models/types';
 import { effectiveSignal } from '../../signal';
@@ -84,9 +83,7 @@ const nonNegativeInt = (where: string, name: string, v: unknown) => checkInteger
 
 /** The model's input `[H, W, C]`, with `size` overriding height and width. */
 export function inputShape(where: string, model: Model, size: unknown): [number, number, number] {
-  let dims: (number | null)[] | null = null;
-  if (isLayersModel(model)) dims = model.inputs[0].shape;
-  else if (isGraphModel(model)) dims = model.inputs[0]?.shape?.map((d) => (d === -1 ? null : d)) ?? null;
+  const dims = resolveModel(where, model).inputShape();
   const channels = dims && dims.length === 4 ? dims[3] : null;
   if (size !== undefined) {
     if (!Array.isArray(size) || size.length !== 2 || size.some((d) => typeof d !== 'number' || !Number.isInteger(d) || d < 2)) {
