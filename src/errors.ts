@@ -51,3 +51,17 @@ export function listChoices(choices: readonly string[], max = 40): string {
 export function throwIfAborted(where: string, signal?: AbortSignal): void {
   if (signal?.aborted) throw new CancelledError(where, signal.reason);
 }
+
+/**
+ * A short layer name that matches more than one node of a GraphModel (for instance the same Keras layer
+ * name inside two nested models). `candidates` lists the full node names it matches; any of them works.
+ */
+export class AmbiguousLayerError extends LayerError {
+  readonly layer: string;
+  readonly candidates: string[];
+  constructor(where: string, layer: string, candidates: string[]) {
+    super(where, `layer name ${JSON.stringify(layer)} is ambiguous: it matches ${candidates.length} nodes; name one of: ${listChoices(candidates)}`);
+    this.layer = layer;
+    this.candidates = candidates;
+  }
+}

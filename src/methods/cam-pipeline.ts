@@ -4,12 +4,13 @@
  *
  *   1. resolve the layer (default: `defaultCamLayer`, the last layer with a 4-D output) and check that its
  *      output is 4-D `[N,h,w,c]`;
- *   2. fix the target of each item from the clean input (`resolveTarget`);
- *   3. one forward pass with the activation A captured and, for gradient variants, a zero `delta` added to
- *      it, so that the gradient with respect to `delta` is ∂score/∂A (other paths held fixed), under
- *      saliency-lab's gradient rules (true average-pooling gradients, no filter gradients);
- *   4. the variant's weights `w` (`[N,1,1,c]` per channel or `[N,h,w,c]` per position);
- *   5. map = Σ_c w·A, optionally ReLU, optionally upsampled to the input size with bilinear sampling at
+ *   2. ONE forward pass through the model's capture primitive: the network runs up to the layer once and
+ *      its activation A is captured; the explained score of each item comes from that same pass (the
+ *      argmax class by default); for gradient variants ∂score/∂A is taken with the gradient flowing only
+ *      through what follows the layer, under saliency-lab's gradient rules (true average-pooling
+ *      gradients, no filter gradients);
+ *   3. the variant's weights `w` (`[N,1,1,c]` per channel or `[N,h,w,c]` per position);
+ *   4. map = Σ_c w·A, optionally ReLU, optionally upsampled to the input size with bilinear sampling at
  *      half-pixel centres (PyTorch's `interpolate(..., mode='bilinear', align_corners=False)`).
  *
  * Unlike pytorch-grad-cam, maps are not min-max scaled to [0, 1]: methods return the numbers, and viz
@@ -17,11 +18,10 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { LayerError } from '../errors';
-import { ForwardOptions, forwardToLayer, forwardWithLayer, staticLayerShape } from '../models/forward';
+import { ModelAdapter, resolveModel } from '../models/adapter';
 import { withGradientRules } from '../models/gradient-rules';
-import { defaultCamLayer, listLayers, modelKind } from '../models/layers';
-import type { Model } from '../models/types';
-import { checkInput, checkModel, COMMON_DEFAULTS, COMMON_OPTIONS, CommonOptions, resolveTarget, rowSelector, ScoreSelector } from './common';
+import type { ForwardOptions, Model } from '../models/types';
+import { checkInput, COMMON_DEFAULTS, COMMON_OPTIONS, CommonOptions, selector, Target } from './common';
 import { checkLayerName, extendSpecs, OptionSpecs, resolveOptions } from './options';
 
 /** Options every CAM variant that works on a chosen layer takes. */
@@ -70,6 +70,8 @@ export type ResolvedTarget = number[] | ((output: tf.Tensor2D) => tf.Tensor);
 export interface CamContext {
   where: string;
   model: Model;
+  /** The model's adapter (resolved once for the call). */
+  adapter: ModelAdapter;
   x: tf.Tensor4D;
   layer: CamLayer;
   target: ResolvedTarget;
@@ -88,60 +90,80 @@ export interface CamVariant {
   weigh(ctx: CamContext): tf.Tensor4D | Promise<tf.Tensor4D>;
 }
 
-function fourDLayers(model: Model): string[] {
-  return listLayers(model).filter((l) => l.outputShape?.length === 4).map((l) => l.name);
-}
-
-function notFourD(where: string, model: Model, name: string, shape: readonly (number | null)[]): LayerError {
+function notFourD(where: string, adapter: ModelAdapter, x: tf.Tensor4D, name: string, shape: readonly (number | null)[]): LayerError {
+  const fourD = adapter.layers({ inputSize: [x.shape[1], x.shape[2]] }).filter((l) => l.outputShape?.length === 4).map((l) => l.shortName);
   return new LayerError(
     where,
-    `layer "${name}" has output shape ${JSON.stringify(shape)}; CAM needs a 4-D output [N,h,w,c]; 4-D layers: ${fourDLayers(model).join(', ') || '(none)'}`,
+    `layer "${name}" has output shape ${JSON.stringify(shape)}; CAM needs a 4-D output [N,h,w,c]; 4-D layers: ${fourD.join(', ') || '(none)'}`,
   );
 }
 
 /**
- * Resolves and checks the CAM layer for an input batch: UnknownLayerError (with the names) for a name the
- * model lacks, LayerError for a layer whose output is not 4-D. Sync.
+ * Resolves and checks the CAM layer for an input batch, returning the model's own name for it:
+ * UnknownLayerError (with the names) for a name the model lacks, LayerError for a layer whose output is
+ * not 4-D. Sync; runs the model only to probe a GraphModel's shapes (once per model and input size).
  */
-export function resolveCamLayer(where: string, model: Model, x: tf.Tensor4D, layer?: string | null): CamLayer {
+export function resolveCamLayer(where: string, adapter: ModelAdapter, x: tf.Tensor4D, layer?: string | null): string {
   if (layer !== undefined && layer !== null) checkLayerName(where, 'layer', layer);
-  const kind = modelKind(where, model);
-  const name = layer ?? defaultCamLayer(where, model, kind === 'graph' ? x : undefined);
-  const s = staticLayerShape(where, model, name);
-  if (s && s.length !== 4) throw notFourD(where, model, name, s);
-  if (s && s.slice(1).every((d) => d !== null)) return { name, shape: [x.shape[0], s[1] as number, s[2] as number, s[3] as number] };
-  // Shape not known statically (GraphModel, unknown input size): probe one forward pass to the layer.
-  const shape = tf.tidy(() => forwardToLayer(where, model, x, name).shape);
-  if (shape.length !== 4) throw notFourD(where, model, name, [null, ...shape.slice(1)]);
-  return { name, shape: shape as [number, number, number, number] };
+  const name = layer === undefined || layer === null ? adapter.defaultCamLayer(x) : adapter.resolveLayer(layer);
+  const s = adapter.outputShapeAt(name, x);
+  if (s && s.length !== 4) throw notFourD(where, adapter, x, layer ?? name, s);
+  return name;
 }
 
 /**
- * The layer's activation A and ∂score/∂A for a batch, from one forward and one backward pass. Sync; the
- * caller owns both tensors.
+ * The variant's pass: the layer's activation A (and, for gradient variants, ∂score/∂A) and the scores,
+ * from ONE forward pass in which the network runs up to the layer once; the explained score of each item
+ * comes from that same pass (the argmax class by default), and the gradient flows through the part after
+ * the layer only. Target mistakes found in the pass are raised after it, leaking nothing. Sync; the caller
+ * owns the three tensors.
  */
-export function layerGradient(
-  where: string, model: Model, x: tf.Tensor4D, layer: CamLayer, select: ScoreSelector, options: ForwardOptions,
-): { activation: tf.Tensor4D; gradient: tf.Tensor4D } {
-  let activation: tf.Tensor | null = null;
-  try {
-    const gradient = withGradientRules({}, () =>
-      tf.tidy(() => {
-        const delta = tf.zeros(layer.shape);
-        const g = tf.grad((d: tf.Tensor) => {
-          // forwardWithLayer keeps a copy of the shifted activation A + d (= A at d = 0) for us.
-          const r = forwardWithLayer(where, model, x, layer.name, (a) => tf.add(a, d), options);
-          activation = r.activation;
-          return tf.sum(select(r.scores));
-        });
-        return g(delta) as tf.Tensor4D;
-      }),
-    );
-    return { activation: activation as unknown as tf.Tensor4D, gradient };
-  } catch (e) {
-    if (activation) (activation as tf.Tensor).dispose();
-    throw e;
+function layerPass(
+  where: string, adapter: ModelAdapter, x: tf.Tensor4D, layer: string, target: Target | null | undefined, needsGradient: boolean, forward: ForwardOptions,
+): { activation: tf.Tensor; gradient: tf.Tensor | null; scores: tf.Tensor2D } {
+  const n = x.shape[0];
+  if (!needsGradient) {
+    const [activation, scores] = tf.tidy(() => {
+      const c = adapter.capture(x, { layers: [layer], preSoftmax: forward.preSoftmax });
+      return [c.activations[0], c.scores as tf.Tensor2D];
+    });
+    try {
+      selector(where, target, n, scores.shape[1]);
+    } catch (e) {
+      tf.dispose([activation, scores]);
+      throw e;
+    }
+    return { activation, gradient: null, scores: scores as tf.Tensor2D };
   }
+  let failure: unknown = null;
+  const objective = (scores: tf.Tensor2D): tf.Scalar => {
+    try {
+      return tf.sum(selector(where, target, n, scores.shape[1])(scores));
+    } catch (e) {
+      // Thrown here, the error would leak what tf.grad saved for the backward pass: raise it afterwards.
+      failure = e;
+      return tf.mul(tf.sum(scores), 0);
+    }
+  };
+  const r = withGradientRules({}, () => adapter.layerGradient(x, layer, objective, forward));
+  if (failure !== null) {
+    tf.dispose([r.activation, r.gradient, r.scores]);
+    throw failure;
+  }
+  return r;
+}
+
+/** The explained output of each item, from the pass's scores: indices (argmax by default), or the function. */
+async function targetsOf(target: Target | null | undefined, scores: tf.Tensor2D): Promise<ResolvedTarget> {
+  const n = scores.shape[0];
+  if (typeof target === 'function') return target;
+  if (Array.isArray(target)) return target;
+  if (typeof target === 'number') return new Array(n).fill(target);
+  if (scores.shape[1] === 1) return new Array(n).fill(0);
+  const am = tf.argMax(scores, 1);
+  const idx = Array.from(await am.data());
+  am.dispose();
+  return idx;
 }
 
 /** Σ_c w·A, optional ReLU, optional upsampling to `size`. Sync; the caller owns the result. */
@@ -159,43 +181,42 @@ export function upsampleMaps(maps: tf.Tensor4D, size: [number, number]): tf.Tens
   return tf.image.resizeBilinear(maps, size, false, true);
 }
 
-/** Everything after the input checks, for callers that have checked the input and fixed the targets. */
-export async function camOnChecked(
+/**
+ * Everything after the input checks: one pass (see layerPass), the variant's weights, the map. Returns the
+ * map and the targets it explained (for callers that go on, as Guided Grad-CAM does). The caller owns the map.
+ */
+export async function camPass(
   where: string,
   variant: CamVariant,
-  model: Model,
+  adapter: ModelAdapter,
   x: tf.Tensor4D,
-  layer: CamLayer,
-  target: ResolvedTarget,
+  layer: string,
+  target: Target | null | undefined,
   options: { relu: boolean; upsample: boolean } & ForwardOptions,
-): Promise<tf.Tensor3D> {
+): Promise<{ map: tf.Tensor3D; target: ResolvedTarget }> {
   const forward: ForwardOptions = { preSoftmax: options.preSoftmax };
-  const n = x.shape[0];
-  let activation: tf.Tensor4D;
-  let gradient: tf.Tensor4D | null = null;
-  if (variant.needsGradient) {
-    const select = rowSelector(where, target, Array.from({ length: n }, (_, i) => i));
-    ({ activation, gradient } = layerGradient(where, model, x, layer, select, forward));
-  } else {
-    activation = tf.tidy(() => forwardToLayer(where, model, x, layer.name) as tf.Tensor4D);
-  }
+  const pass = layerPass(where, adapter, x, layer, target, variant.needsGradient, forward);
+  const activation = pass.activation as tf.Tensor4D;
+  const gradient = pass.gradient as tf.Tensor4D | null;
   try {
-    const weights = await variant.weigh({ where, model, x, layer, target, forward, activation, gradient });
+    if (activation.rank !== 4) throw notFourD(where, adapter, x, layer, [null, ...activation.shape.slice(1)]);
+    const resolved = await targetsOf(target, pass.scores);
+    const shape = activation.shape as [number, number, number, number];
+    const weights = await variant.weigh({ where, model: adapter.model, adapter, x, layer: { name: layer, shape }, target: resolved, forward, activation, gradient });
     try {
-      return combineCam(activation, weights, options.relu, options.upsample ? [x.shape[1], x.shape[2]] : null);
+      return { map: combineCam(activation, weights, options.relu, options.upsample ? [x.shape[1], x.shape[2]] : null), target: resolved };
     } finally {
       weights.dispose();
     }
   } finally {
-    activation.dispose();
-    gradient?.dispose();
+    tf.dispose([activation, pass.scores, ...(gradient ? [gradient] : [])]);
   }
 }
 
 /**
- * Runs a CAM variant: checks the model, options and input, resolves layer and targets, returns the map
- * `[N,H,W]` (upsampled) or `[N,h,w]`. `fixedLayer` is for variants whose layer follows from the
- * architecture (CAM), `specs` for variants with other options or defaults. The caller owns the result.
+ * Runs a CAM variant: checks the model, options and input, resolves the layer, returns the map `[N,H,W]`
+ * (upsampled) or `[N,h,w]`. `fixedLayer` is for variants whose layer follows from the architecture (CAM),
+ * `specs` for variants with other options or defaults. The caller owns the result.
  */
 export async function runCam(
   where: string,
@@ -203,13 +224,12 @@ export async function runCam(
   model: Model,
   input: tf.Tensor4D,
   options: CamOptions,
-  fixedLayer?: (x: tf.Tensor4D) => CamLayer,
+  fixedLayer?: string,
   specs: OptionSpecs<typeof COMMON_DEFAULTS & { relu: boolean; upsample: boolean }> = CAM_OPTIONS,
 ): Promise<tf.Tensor3D> {
-  checkModel(where, model);
+  const adapter = resolveModel(where, model);
   const o = resolveOptions(where, specs, options);
   const x = await checkInput(where, model, input);
-  const layer = fixedLayer ? fixedLayer(x) : resolveCamLayer(where, model, x, o.layer);
-  const target = await resolveTarget(where, model, x, o.target, o);
-  return camOnChecked(where, variant, model, x, layer, target, { relu: o.relu, upsample: o.upsample, preSoftmax: o.preSoftmax });
+  const layer = resolveCamLayer(where, adapter, x, fixedLayer ?? o.layer);
+  return (await camPass(where, variant, adapter, x, layer, o.target, { relu: o.relu, upsample: o.upsample, preSoftmax: o.preSoftmax })).map;
 }

@@ -16,7 +16,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { ready } from '../backend';
 import { InputError, OptionError } from '../errors';
-import { isGraphModel, isLayersModel } from '../models/layers';
+import { resolveModel } from '../models/adapter';
 import { withGradientRules } from '../models/gradient-rules';
 import type { Model } from '../models/types';
 import { effectiveSignal } from '../signal';
@@ -73,9 +73,7 @@ export function roll(x: tf.Tensor4D, dy: number, dx: number): tf.Tensor4D {
 
 /** The model's input dims `[N,H,W,C]` with null for unknown ones, or null when not known at all. */
 function inputDims(model: Model): (number | null)[] | null {
-  let dims: (number | null)[] | undefined;
-  if (isLayersModel(model)) dims = model.inputs[0].shape;
-  else if (isGraphModel(model)) dims = model.inputs[0]?.shape?.map((d) => (d === -1 ? null : d));
+  const dims = resolveModel('deepDream', model).inputShape();
   return dims && dims.length === 4 ? dims : null;
 }
 

@@ -6,9 +6,10 @@
  * half-pixel centres (Captum's default is nearest; the paper uses bilinear).
  */
 import * as tf from '@tensorflow/tfjs';
+import { resolveModel } from '../models/adapter';
 import type { Model } from '../models/types';
-import { CAM_LAYER, camOnChecked, resolveCamLayer } from './cam-pipeline';
-import { checkInput, checkModel, COMMON_OPTIONS, CommonOptions, resolveTarget, rowSelector } from './common';
+import { CAM_LAYER, camPass, resolveCamLayer } from './cam-pipeline';
+import { checkInput, COMMON_OPTIONS, CommonOptions, rowSelector } from './common';
 import { gradCamWeights } from './grad-cam';
 import { inputGradient } from './gradient';
 import { extendSpecs, resolveOptions } from './options';
@@ -30,13 +31,13 @@ export const GUIDED_GRAD_CAM_OPTIONS = extendSpecs(COMMON_OPTIONS, GUIDED_GRAD_C
  */
 export async function guidedGradCam(model: Model, input: tf.Tensor4D, options: GuidedGradCamOptions = {}): Promise<tf.Tensor4D> {
   const where = 'guidedGradCam';
-  checkModel(where, model);
+  const adapter = resolveModel(where, model);
   const o = resolveOptions(where, GUIDED_GRAD_CAM_OPTIONS, options);
   const x = await checkInput(where, model, input);
-  const layer = resolveCamLayer(where, model, x, o.layer);
-  const target = await resolveTarget(where, model, x, o.target, o);
+  const layer = resolveCamLayer(where, adapter, x, o.layer);
   const forward = { preSoftmax: o.preSoftmax };
-  const map = await camOnChecked(where, gradCamWeights, model, x, layer, target, { relu: true, upsample: true, ...forward });
+  // The Grad-CAM pass fixes the targets; the guided backward pass explains the same ones.
+  const { map, target } = await camPass(where, gradCamWeights, adapter, x, layer, o.target, { relu: true, upsample: true, ...forward });
   try {
     const select = rowSelector(where, target, Array.from({ length: x.shape[0] }, (_, i) => i));
     return tf.tidy(() => tf.mul(inputGradient(where, model, x, select, { ...forward, relu: 'guided' }), tf.expandDims(map, 3)) as tf.Tensor4D);

@@ -12,7 +12,6 @@
  * Costs one forward pass per (item, channel); `batchSize` masked inputs go through the model at once.
  */
 import * as tf from '@tensorflow/tfjs';
-import { forwardScores } from '../models/forward';
 import { effectiveSignal } from '../signal';
 import type { Model } from '../models/types';
 import { CAM_OPTIONS, CamContext, CamOptions, CamVariant, combineCam, runCam, upsampleMaps } from './cam-pipeline';
@@ -62,7 +61,7 @@ export function scoreCamWeights(loop: ScoreCamLoop): CamVariant {
   return {
     needsGradient: false,
     weigh: async (ctx) => {
-      const { where, model, x, target, forward, activation } = ctx;
+      const { where, adapter, x, target, forward, activation } = ctx;
       const [n, height, width] = x.shape;
       const [, h, w, c] = activation.shape;
       const total = n * c;
@@ -86,7 +85,7 @@ export function scoreCamWeights(loop: ScoreCamLoop): CamVariant {
               const hi = tf.max(m, [1, 2, 3], true);
               const mask = tf.div(tf.sub(m, lo), tf.add(tf.sub(hi, lo), EPSILON));
               const masked = tf.mul(tf.gather(x, items), mask) as tf.Tensor4D;
-              return rowSelector(where, target, items)(forwardScores(where, model, masked, forward));
+              return rowSelector(where, target, items)(adapter.scores(masked, forward));
             });
           },
           fold: (list, s) => [...list, s],

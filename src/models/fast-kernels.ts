@@ -1,6 +1,7 @@
 /**
  * Faster kernels for input gradients, swapped in by `withGradientRules` only while saliency-lab computes
- * gradients (see gradient-rules.ts). Each gives the same numbers as tfjs's cpu kernel (to float rounding).
+ * gradients (gradient-rules.ts imports `fastKernels`; this module imports nothing of saliency-lab). Each
+ * gives the same numbers as tfjs's cpu kernel (to float rounding).
  *
  * - `Conv2DBackpropInput` (wasm): the input gradient of a convolution is itself a convolution, of the
  *   output gradient (zero-dilated when the stride is above 1, padded by `filter − 1 − pad`) with the
@@ -16,7 +17,6 @@
  * - `Identity` and same-dtype `Cast` (wasm): aliases instead of copies (see aliasOrCast).
  */
 import * as tf from '@tensorflow/tfjs';
-import { registerScopedKernel } from './gradient-rules';
 
 type KernelConfig = Parameters<typeof tf.registerKernel>[0];
 type Backend = tf.KernelBackend;
@@ -283,5 +283,3 @@ export const fastKernels: KernelConfig[] = [
   { kernelName: 'Identity', backendName: 'wasm', kernelFunc: aliasOrCast as unknown as KernelConfig['kernelFunc'] },
   { kernelName: 'Cast', backendName: 'wasm', kernelFunc: aliasOrCast as unknown as KernelConfig['kernelFunc'] },
 ];
-
-for (const k of fastKernels) registerScopedKernel(k);

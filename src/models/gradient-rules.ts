@@ -13,6 +13,7 @@
  * - Faster kernels registered with `registerScopedKernel` (see fast-kernels.ts) replace slow ones.
  */
 import * as tf from '@tensorflow/tfjs';
+import { fastKernels } from './fast-kernels';
 
 export type ReluRule = 'standard' | 'guided' | 'deconvnet';
 
@@ -24,7 +25,7 @@ export interface GradientRules {
 type KernelConfig = Parameters<typeof tf.registerKernel>[0];
 type GradConfig = Parameters<typeof tf.registerGradient>[0];
 
-const scopedKernels: KernelConfig[] = [];
+const scopedKernels: KernelConfig[] = [...fastKernels];
 
 /** Adds a kernel that replaces tfjs's own (same name and backend) during input-gradient computations. */
 export function registerScopedKernel(config: KernelConfig): void {
@@ -149,4 +150,3 @@ export function withGradientRules<T>(rules: GradientRules, fn: () => T): T {
     for (const r of restores.reverse()) r();
   }
 }
-import './fast-kernels';

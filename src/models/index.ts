@@ -1,7 +1,8 @@
-export type { Model, ScoreFunction, LayerInfo } from './types';
+export type { Model, ScoreFunction, LayerInfo, ListLayersOptions, ForwardOptions, CaptureOptions, Captured } from './types';
 export { listLayers, defaultCamLayer, isLayersModel, isGraphModel } from './layers';
+export { capture } from './capture';
 export { forwardScores, forwardWithLayer, forwardToLayer, endsInSoftmax } from './forward';
-export type { ForwardOptions, LayerForward } from './forward';
+export type { LayerForward } from './forward';
 export { splitModel } from './split';
 export type { SplitModel } from './split';
 export { withGradientRules, registerScopedKernel } from './gradient-rules';

@@ -2,8 +2,8 @@
  * Options and checks that the feature-visualization methods share.
  */
 import * as tf from '@tensorflow/tfjs';
-import { LayerError, OptionError, UnknownLayerError } from '../../errors';
-import { isGraphModel, isLayersModel, listLayers, modelKind } from '../../models/layers';
+import { OptionError, UnknownLayerError } from '../../errors';
+import { resolveModel } from '../../models/adapter';
 import { splitModel } from '../../models/split';
 import type { Model } from '../../models/types';
 import { effectiveSignal } from '../../signal';
@@ -83,9 +83,7 @@ const nonNegativeInt = (where: string, name: string, v: unknown) => checkInteger
 
 /** The model's input `[H, W, C]`, with `size` overriding height and width. */
 export function inputShape(where: string, model: Model, size: unknown): [number, number, number] {
-  let dims: (number | null)[] | null = null;
-  if (isLayersModel(model)) dims = model.inputs[0].shape;
-  else if (isGraphModel(model)) dims = model.inputs[0]?.shape?.map((d) => (d === -1 ? null : d)) ?? null;
+  const dims = resolveModel(where, model).inputShape();
   const channels = dims && dims.length === 4 ? dims[3] : null;
   if (size !== undefined) {
     if (!Array.isArray(size) || size.length !== 2 || size.some((d) => typeof d !== 'number' || !Number.isInteger(d) || d < 2)) {
@@ -140,14 +138,15 @@ export function checkSeed(where: string, seed: unknown): number {
   return checkInteger(where, 'seed', seed ?? 0);
 }
 
-/** Checks that the model has the named layer (LayersModel) or node (GraphModel); UnknownLayerError lists them. */
+/**
+ * Checks that the model has the named layer (LayersModel) or node (GraphModel, short names accepted) and
+ * returns the model's own name for it; UnknownLayerError lists the layers.
+ */
 export function checkLayer(where: string, model: Model, layer: unknown): string {
-  if (modelKind(where, model) === 'function') {
-    throw new LayerError(where, 'a plain function has no layers; pass a tf.LayersModel or tf.GraphModel');
-  }
-  const names = listLayers(model).map((l) => l.name);
-  if (typeof layer !== 'string' || !names.includes(layer)) throw new UnknownLayerError(where, String(layer), names);
-  return layer;
+  const adapter = resolveModel(where, model);
+  adapter.requireLayers();
+  if (typeof layer !== 'string') throw new UnknownLayerError(where, String(layer), adapter.layers().map((l) => l.shortName));
+  return adapter.resolveLayer(layer);
 }
 
 /** Input → a layer's activation, sync; `release` frees every activation it has returned so far. */
