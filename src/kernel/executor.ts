@@ -13,6 +13,7 @@ import { createExecutor, type ConverterSet, type Executor } from 'tslab/dist/exe
 import { printQuickInfo } from 'tslab/dist/inspect';
 import { PACKAGE_ROOT } from './paths';
 import { errorFromThrown, type CellError, type CellOutcome } from './report';
+import type { Runner } from './shell';
 
 const PACKAGE_NAME = 'saliency-lab';
 
@@ -106,7 +107,7 @@ export function checkComplete(code: string): { status: 'complete' | 'incomplete'
   return { status: diags.length > 0 ? 'invalid' : 'complete' };
 }
 
-export class CellRunner {
+export class CellRunner implements Runner {
   private readonly converters = new Converters();
   private readonly executor: Executor;
   private recorder: CellRecorder | null = null;
@@ -157,6 +158,10 @@ export class CellRunner {
   inspect(code: string, cursor: number): string | undefined {
     const info = this.executor.inspect(code, cursor);
     return info ? printQuickInfo(info) : undefined;
+  }
+
+  isComplete(code: string): ReturnType<typeof checkComplete> {
+    return checkComplete(code);
   }
 
   /** Makes a pending top-level await give up (the cell then fails as interrupted). */
