@@ -12,6 +12,11 @@ export interface KernelHooks {
    * display contract (src/display.ts). Values with their own display method never reach hooks.
    */
   resultBundle?(value: unknown): MimeBundle | undefined;
+  /**
+   * Runs once, when the kernel warms up after its first reply; the first cell waits until it is done.
+   * A failure is shown in the first cell's stderr (the cell still runs).
+   */
+  prepare?(log: (text: string) => void): Promise<void>;
   /** Runs after a cell was stopped by an interrupt while it ran synchronously (its `finally`s never ran). */
   afterInterrupt?(log: (text: string) => void): void;
 }

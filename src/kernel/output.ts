@@ -1,12 +1,12 @@
 /**
- * Output routing: every cell and comm handler runs inside a request context that holds the request that
- * caused it; stdout/stderr writes, displays and comm messages are parented to that request, including
+ * Output routing: every cell and comm handler runs inside a request context (./context, invisible on
+ * user objects) that holds the request that caused it; stdout/stderr writes, displays and comm messages are parented to that request, including
  * those from timers and promises the code started. Output with no context goes to the latest execute
  * request, as ipykernel does. Stream text is buffered briefly and sent as one `stream` message.
  */
-import { AsyncLocalStorage } from 'async_hooks';
 import { setDisplaySink, type DisplayOptions, type MimeBundle } from '../display';
 import { KernelError } from './api';
+import { HiddenContext } from './context';
 import type { PublishFn } from './transport';
 import type { Header, JSONObject, JSONValue, Message } from './wire';
 
@@ -30,7 +30,7 @@ export function bundleToJSON(bundle: MimeBundle): JSONObject {
 }
 
 export class OutputRouter {
-  private readonly contexts = new AsyncLocalStorage<RequestContext>();
+  private readonly contexts = new HiddenContext<RequestContext>();
   private lastExecute: Message | null = null;
   private pending: { parent: Message; name: StreamName; text: string } | null = null;
   private flushScheduled = false;
@@ -52,7 +52,7 @@ export class OutputRouter {
 
   /** The request context of the code running now, if any. */
   context(): RequestContext | undefined {
-    return this.contexts.getStore();
+    return this.contexts.get();
   }
 
   /** Marks `msg` as the latest execute request, the parent of output that no context claims. */
@@ -138,6 +138,12 @@ export class OutputRouter {
     this.flush();
     this.restore?.();
     this.restore = null;
+  }
+
+  /** Stops following contexts into new async work (the kernel is closing). */
+  close(): void {
+    this.uninstall();
+    this.contexts.disable();
   }
 
   private streamWriter(name: StreamName) {

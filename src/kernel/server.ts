@@ -7,7 +7,9 @@
  */
 import fs from 'fs';
 import { KernelError, setKernelHost } from './api';
+import { installCellSourceMaps } from './cell-sources';
 import type { KernelHooks } from './hooks';
+import { KERNELS, type KernelFlavor } from './languages';
 import { errorFromThrown } from './report';
 import { ShellHandler } from './shell';
 import { tfjsHooks } from './tfjs-hooks';
@@ -20,6 +22,8 @@ export interface KernelOptions {
   rootDir?: string;
   /** Libraries' hooks (tensor display, repair after an interrupt). */
   hooks?: KernelHooks[];
+  /** TypeScript (the default) or JavaScript. */
+  flavor?: KernelFlavor;
 }
 
 export class Kernel {
@@ -36,13 +40,15 @@ export class Kernel {
   constructor(conn: ConnectionInfo, options: KernelOptions = {}) {
     const log = (text: string) => this.log(text);
     const rootDir = options.rootDir ?? process.cwd();
+    const flavor = options.flavor ?? KERNELS.typescript;
     this.transport = new ZmqTransport(conn, log);
     this.shell = new ShellHandler({
       reply: this.transport.reply,
       publish: this.transport.publish,
       log,
       // tslab's compiler is loaded only when the kernel needs it, after the first reply (see warmSoon).
-      createRunner: () => new (require('./executor') as typeof import('./executor')).CellRunner(rootDir),
+      createRunner: () => new (require('./executor') as typeof import('./executor')).CellRunner(rootDir, flavor.language),
+      flavor,
       unowned: (name, text) => void (name === 'stdout' ? this.writeOut : this.writeErr)(text),
       hooks: options.hooks,
       onShutdown: () => this.close(),
@@ -63,6 +69,7 @@ export class Kernel {
   }
 
   private installGlobals(): void {
+    if (!installCellSourceMaps()) this.log("tslab's compiler was loaded before the kernel started: tracebacks show compiled positions");
     this.shell.output.install();
     setKernelHost(this.shell);
     process.on('SIGINT', () => this.shell.interrupt());
@@ -108,20 +115,19 @@ export class Kernel {
     this.shell.close();
     await this.transport.close();
     setKernelHost(null);
-    this.shell.output.uninstall();
     this.resolveStopped(0);
   }
 }
 
 /** Reads a connection file and runs a kernel until it is shut down; resolves with the exit code. */
-export async function runKernel(connectionFile: string): Promise<number> {
+export async function runKernel(connectionFile: string, flavor: KernelFlavor = KERNELS.typescript): Promise<number> {
   let conn: ConnectionInfo;
   try {
     conn = JSON.parse(fs.readFileSync(connectionFile, 'utf8')) as ConnectionInfo;
   } catch (e) {
     throw new KernelError('kernel', `cannot read connection file ${JSON.stringify(connectionFile)}: ${(e as Error).message}`);
   }
-  const kernel = new Kernel(conn, { hooks: [tfjsHooks] });
+  const kernel = new Kernel(conn, { hooks: [tfjsHooks], flavor });
   await kernel.start();
   return kernel.stopped;
 }

@@ -8,11 +8,12 @@
 import fs from 'fs';
 import path from 'path';
 import { CancelledError } from '../errors';
-import { isDisplayable, toMimeBundle, type MimeBundle } from '../display';
+import { isDisplayable, plainText, toMimeBundle, type MimeBundle } from '../display';
 import { KernelError, type Comm, type CommTargetHandler, type KernelHost, type OpenCommOptions } from './api';
 import { CommManager, type CommTransport } from './comm';
 import type { KernelHooks } from './hooks';
 import { History, type HistoryQuery } from './history';
+import { KERNELS, type KernelFlavor } from './languages';
 import { OutputRouter, bundleToJSON, type RequestContext, type StreamName } from './output';
 import { PACKAGE_ROOT } from './paths';
 import { errorFromThrown, helpTarget, type CellError, type CellOutcome } from './report';
@@ -23,7 +24,8 @@ import { PROTOCOL_VERSION, type Header, type JSONObject, type Message } from './
 export interface Runner {
   /** Prepares the compiler ahead of the first cell. */
   warm(): void;
-  run(code: string): Promise<CellOutcome>;
+  /** Runs a cell; `name` (e.g. "cell 3") is what stack frames in its code call it. */
+  run(code: string, name?: string): Promise<CellOutcome>;
   complete(code: string, cursor: number): { start: number; end: number; matches: string[] };
   /** Quick info at `cursor`, as text, or undefined. */
   inspect(code: string, cursor: number): string | undefined;
@@ -40,6 +42,8 @@ export interface ShellOptions {
   log(text: string): void;
   /** Creates the runner, on first use. */
   createRunner(): Runner;
+  /** TypeScript (the default) or JavaScript: what kernel_info says. */
+  flavor?: KernelFlavor;
   /** Where stream text that no request owns goes; default: the kernel's log. */
   unowned?(name: StreamName, text: string): void;
   hooks?: KernelHooks[];
@@ -86,6 +90,9 @@ export class ShellHandler implements KernelHost, CommTransport {
   private readonly hooks: KernelHooks[];
   private runnerInstance: Runner | null = null;
   private warmTimer: NodeJS.Timeout | null = null;
+  /** The hooks' preparation, started when the kernel warms up; failures to show in the first cell. */
+  private preparing: Promise<string[]> | null = null;
+  private prepared = false;
 
   private executionCount = 0;
   /** The one interrupt signal: renewed per cell, fired by `interrupt()`. */
@@ -118,8 +125,26 @@ export class ShellHandler implements KernelHost, CommTransport {
     if (this.warmTimer) clearTimeout(this.warmTimer);
     this.warmTimer = setTimeout(() => {
       this.warmTimer = null;
-      if (!this.closing) this.runner.warm();
+      if (this.closing) return;
+      void this.prepare();
+      this.runner.warm();
     }, ms);
+  }
+
+  /** Starts the hooks' `prepare` (once); resolves with the messages of those that failed. */
+  private prepare(): Promise<string[]> {
+    this.preparing ??= Promise.all(
+      this.hooks.map(async (h) => {
+        try {
+          await h.prepare?.((t) => this.log(t));
+          return null;
+        } catch (e) {
+          this.log(`preparing ${h.name} failed: ${(e as Error).stack ?? String(e)}`);
+          return `saliency-lab kernel: preparing ${h.name} failed: ${(e as Error).message ?? String(e)}\n`;
+        }
+      }),
+    ).then((failures) => failures.filter((f): f is string => f !== null));
+    return this.preparing;
   }
 
   log(text: string): void {
@@ -229,6 +254,10 @@ export class ShellHandler implements KernelHost, CommTransport {
 
   // ---- requests -------------------------------------------------------------------------------------
 
+  private get flavor(): KernelFlavor {
+    return this.options.flavor ?? KERNELS.typescript;
+  }
+
   kernelInfo(): JSONObject {
     const tsVersion = tslabTypeScriptVersion();
     const version = readPackageVersion();
@@ -237,15 +266,8 @@ export class ShellHandler implements KernelHost, CommTransport {
       protocol_version: PROTOCOL_VERSION,
       implementation: 'saliency-lab',
       implementation_version: version,
-      language_info: {
-        name: 'typescript',
-        version: tsVersion,
-        mimetype: 'text/typescript',
-        file_extension: '.ts',
-        pygments_lexer: 'typescript',
-        codemirror_mode: { name: 'javascript', typescript: true, mode: 'typescript' },
-      },
-      banner: `saliency-lab ${version}: TypeScript ${tsVersion} (tslab) on Node.js ${process.version}`,
+      language_info: this.flavor.languageInfo(tsVersion),
+      banner: `saliency-lab ${version}: ${this.flavor.banner(tsVersion)} on Node.js ${process.version}`,
       help_links: [
         { text: 'tslab', url: 'https://github.com/yunabe/tslab' },
         { text: 'TensorFlow.js API', url: 'https://js.tensorflow.org/api/latest/' },
@@ -255,11 +277,20 @@ export class ShellHandler implements KernelHost, CommTransport {
     };
   }
 
-  /** The bundle of a cell's result: its own display method, else the first hook's, else plain text. */
+  /**
+   * The bundle of a cell's result: its own display method, else the first hook's, else plain text as
+   * Node's REPL shows it (a string quoted: `'abcd'`).
+   */
   private resultBundle(value: unknown): MimeBundle {
+    if (typeof value === 'string') return { 'text/plain': plainText(value) };
     if (!isDisplayable(value)) {
       for (const h of this.hooks) {
-        const bundle = h.resultBundle?.(value);
+        let bundle: MimeBundle | undefined;
+        try {
+          bundle = h.resultBundle?.(value);
+        } catch (e) {
+          this.log(`the ${h.name} hook could not show a result: ${String(e)}`);
+        }
         if (bundle) return bundle;
       }
     }
@@ -294,11 +325,16 @@ export class ShellHandler implements KernelHost, CommTransport {
       const text = this.runner.inspect(help, help.length) ?? `${help}: no type information found`;
       payload.push({ source: 'page', data: { 'text/plain': text }, start: 0 });
     } else {
+      // The first cell waits for the hooks' preparation (e.g. the tfjs backend) and shows its failures.
+      const first = !this.prepared;
+      const failures = await this.prepare();
+      this.prepared = true;
+      if (first) for (const f of failures) this.output.run(ctx, () => this.output.write('stderr', f));
       const cell: RunningCell = { msg, interrupted: false };
       this.running = cell;
       let outcome;
       try {
-        outcome = await this.output.run(ctx, () => this.runner.run(code));
+        outcome = await this.output.run(ctx, () => this.runner.run(code, `cell ${count}`));
       } finally {
         this.running = null;
       }
@@ -410,7 +446,7 @@ export class ShellHandler implements KernelHost, CommTransport {
     if (this.closing) return;
     this.closing = true;
     if (this.warmTimer) clearTimeout(this.warmTimer);
-    this.output.flush();
+    this.output.close();
     this.comms_.clear();
     try {
       this.runnerInstance?.close();

@@ -1,9 +1,12 @@
 /**
- * TensorFlow.js in the kernel: a tensor as a cell's result shows its values, and tfjs's engine is
- * repaired after an interrupt. Registered by the kernel process at start (see ./server's runKernel);
- * the protocol layer knows nothing of tfjs. Reads tfjs only through duck types and `globalThis._tfengine`,
- * so this module loads no tfjs.
+ * TensorFlow.js in the kernel: the best backend is active before the first cell runs (so that
+ * `import * as tf from "@tensorflow/tfjs"` in a cell does not start on the slow pure-JS one), training
+ * works on wasm (the kernel it lacks for conv filter gradients is registered), a tensor as a cell's
+ * result shows its values, and tfjs's engine is repaired after an interrupt. Registered by the kernel
+ * process at start (see ./server's runKernel); the protocol layer knows nothing of tfjs. Display and
+ * repair read tfjs only through duck types and `globalThis._tfengine`; tfjs is loaded by `prepare`.
  */
+import { types } from 'util';
 import type { KernelHooks } from './hooks';
 
 interface TensorLike {
@@ -16,7 +19,7 @@ interface TensorLike {
 function isTensorLike(x: unknown): x is TensorLike {
   const t = x as Partial<TensorLike> | null;
   return (
-    typeof x === 'object' && t !== null && Array.isArray(t.shape) && typeof t.dtype === 'string' && typeof t.isDisposed === 'boolean' &&
+    typeof x === 'object' && t !== null && !types.isProxy(x) && Array.isArray(t.shape) && typeof t.dtype === 'string' && typeof t.isDisposed === 'boolean' &&
     typeof (x as { dataSync?: unknown }).dataSync === 'function'
   );
 }
@@ -48,8 +51,22 @@ export function repairTfEngine(log: (text: string) => void): void {
   }
 }
 
+/**
+ * Chooses the backend as the library does on first use (src/backend: node-gpu > node > wasm > cpu, or
+ * SALIENCY_BACKEND), and registers the wasm training kernels (for any backend: a later switch to wasm
+ * finds them too).
+ */
+async function prepareTfjs(log: (text: string) => void): Promise<void> {
+  const { ready } = require('../backend') as typeof import('../backend');
+  const { registerWasmTrainingKernels } = require('../models/train-kernels') as typeof import('../models/train-kernels');
+  registerWasmTrainingKernels();
+  const info = await ready();
+  log(`tfjs backend: ${info.name}${info.skipped.length > 0 ? ` (skipped: ${info.skipped.map((s) => `${s.name}: ${s.reason}`).join('; ')})` : ''}`);
+}
+
 export const tfjsHooks: KernelHooks = {
   name: 'tfjs',
+  prepare: prepareTfjs,
   resultBundle: tensorBundle,
   afterInterrupt: repairTfEngine,
 };

@@ -108,7 +108,7 @@ describe('shell handler (fake transport, fake runner)', () => {
 
   test('errors: an error message and reply; stop_on_error aborts requests already queued, not later ones', async () => {
     const k = setup();
-    const fail = { identities: [], header: newHeader('execute_request', 'c'), parent_header: {}, metadata: {}, content: { code: 'throw new RangeError("no")', stop_on_error: true } } as Message;
+    const fail = { identities: [], header: newHeader('execute_request', 'c'), parent_header: {}, metadata: {}, content: { code: 'throw new RangeError("no")', stop_on_error: true }, buffers: [] } as Message;
     const queued = { ...fail, header: newHeader('execute_request', 'c'), content: { code: 'return 1' } } as Message;
     await k.shell.receive('shell', fail);
     await k.shell.receive('shell', queued);
@@ -199,7 +199,7 @@ describe('shell handler (fake transport, fake runner)', () => {
     expect(ask).toMatchObject({ channel: 'stdin', content: { prompt: 'Name? ', password: false } });
     await k.request('input_reply', { value: 'Ada' }, 'stdin');
     const m = await cell;
-    expect(k.about(m).find((x) => x[1] === 'execute_result')?.[2]).toMatchObject({ data: { 'text/plain': 'hi Ada' } });
+    expect(k.about(m).find((x) => x[1] === 'execute_result')?.[2]).toMatchObject({ data: { 'text/plain': "'hi Ada'" } });
     const refused = await k.execute('return await shell.input("?", false)');
     expect(k.about(refused).find((x) => x[1] === 'execute_reply')?.[2]).toMatchObject({ status: 'error', ename: 'KernelError' });
   });
