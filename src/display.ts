@@ -6,7 +6,10 @@
  * - `display(x)` sends a value's bundle to the active display sink. The saliency-lab kernel installs the
  *   sink (see src/kernel) on `globalThis` under a registered symbol, so that every copy of this module
  *   (the notebook's `require('saliency-lab')` and the kernel's own) reaches the same kernel.
+ * - Nothing a value does breaks its display: a display method that throws or returns something odd, a
+ *   Proxy, a revoked Proxy, a throwing custom inspect or `toJSON` all end in a plain-text rendering.
  */
+import { inspect, types } from 'util';
 
 /** Mime type to data, e.g. `{ 'image/png': base64, 'text/plain': '...' }`. */
 export type MimeBundle = Record<string, unknown>;
@@ -45,15 +48,82 @@ export function getDisplaySink(): DisplaySink | undefined {
   return (globalThis as Record<symbol, unknown>)[SINK_KEY] as DisplaySink | undefined;
 }
 
-export function isDisplayable(x: unknown): x is Displayable {
-  return (typeof x === 'object' || typeof x === 'function') && x !== null && typeof (x as Record<symbol, unknown>)[DISPLAY] === 'function';
+/** The value's display method, if it has one; never throws (a Proxy's trap or a revoked Proxy may). */
+function displayMethod(x: unknown): (() => unknown) | undefined {
+  if ((typeof x !== 'object' && typeof x !== 'function') || x === null) return undefined;
+  try {
+    const method = (x as Record<symbol, unknown>)[DISPLAY];
+    return typeof method === 'function' ? (method as () => unknown) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
-/** The mime bundle for a value: its own display method, else a plain-text rendering. */
+export function isDisplayable(x: unknown): x is Displayable {
+  return displayMethod(x) !== undefined;
+}
+
+/** `type/subtype` (RFC 6838 characters), e.g. `text/html`, `application/vnd.jupyter.widget-view+json`. */
+const MIME_TYPE = /^[a-z0-9][a-z0-9!#$&^_.+-]*\/[a-z0-9][a-z0-9!#$&^_.+-]*$/i;
+
+/** A bundle value that can be sent: text, bytes (sent as base64), or data that JSON can write. */
+function sendable(value: unknown): boolean {
+  if (typeof value === 'string' || value instanceof Uint8Array) return true;
+  try {
+    return JSON.stringify(value) !== undefined;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * What a display method returned, as a bundle: only its entries whose key is a mime type and whose value
+ * can be sent; undefined when none is left or it is no plain object (a Proxy, an array, a function).
+ */
+function checkedBundle(returned: unknown): MimeBundle | undefined {
+  if (typeof returned !== 'object' || returned === null || Array.isArray(returned) || types.isProxy(returned)) return undefined;
+  const proto = Object.getPrototypeOf(returned);
+  if (proto !== Object.prototype && proto !== null) return undefined;
+  const bundle: MimeBundle = {};
+  for (const [mime, value] of Object.entries(returned)) if (MIME_TYPE.test(mime) && sendable(value)) bundle[mime] = value;
+  return Object.keys(bundle).length > 0 ? bundle : undefined;
+}
+
+/**
+ * `x` as Node's REPL prints it (`util.inspect`: strings quoted, a Proxy as its target without running
+ * its traps). Never throws: a custom inspect method that throws is skipped, and if inspection fails
+ * anyway the text says what kind of value it was.
+ */
+export function plainText(x: unknown): string {
+  try {
+    return inspect(x);
+  } catch {
+    try {
+      return inspect(x, { customInspect: false });
+    } catch {
+      return `[${typeof x} that cannot be inspected]`;
+    }
+  }
+}
+
+/**
+ * The mime bundle for a value: its own display method's (the entries that are mime types with sendable
+ * values), else a plain-text rendering (a string as itself). Never throws: a display method that throws
+ * or returns no bundle gives the plain-text rendering.
+ */
 export function toMimeBundle(x: unknown): MimeBundle {
-  if (isDisplayable(x)) return x[DISPLAY]();
-  if (typeof x === 'string') return { 'text/plain': x };
-  return { 'text/plain': require('util').inspect(x, { depth: 4 }) };
+  const method = displayMethod(x);
+  if (method) {
+    let returned: unknown;
+    try {
+      returned = method.call(x);
+    } catch {
+      returned = undefined;
+    }
+    const bundle = checkedBundle(returned);
+    if (bundle) return bundle;
+  }
+  return { 'text/plain': typeof x === 'string' ? x : plainText(x) };
 }
 
 /**

@@ -6,6 +6,7 @@
  * the notebook's folder) reaches the same kernel. This module is light: it loads neither zeromq nor tslab.
  */
 import { SaliencyError } from '../errors';
+import { currentSignal as lookUpSignal, setSignalSource } from '../signal';
 import type { Header, JSONObject } from './wire';
 
 export type { Header, JSONObject, JSONValue } from './wire';
@@ -74,9 +75,10 @@ export class KernelError extends SaliencyError {}
 
 const HOST_KEY = Symbol.for('saliency-lab.kernel');
 
-/** Installs (or with null removes) the kernel host. Called by the kernel. */
+/** Installs (or with null removes) the kernel host, which is also the source of `currentSignal()`. Called by the kernel. */
 export function setKernelHost(host: KernelHost | null): void {
   (globalThis as Record<symbol, unknown>)[HOST_KEY] = host ?? undefined;
+  setSignalSource(host ? () => host.currentSignal() : null);
 }
 
 /** The running kernel, if this process is one. */
@@ -93,10 +95,11 @@ function requireHost(where: string): KernelHost {
 /**
  * The AbortSignal of the work running now: the current cell's, or for a comm handler the kernel's
  * current one. It fires when the user interrupts the kernel. Long-running library work should take
- * `options.signal ?? currentSignal()` and stop (throw) soon after it fires. Undefined outside a kernel.
+ * `options.signal ?? currentSignal()` and stop (throw) soon after it fires; the library's own methods
+ * do. Outside a kernel: the signal set with `setAmbientSignal` (src/signal.ts), else undefined.
  */
 export function currentSignal(): AbortSignal | undefined {
-  return getKernelHost()?.currentSignal();
+  return lookUpSignal();
 }
 
 /**

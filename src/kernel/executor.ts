@@ -12,7 +12,9 @@ import { createConverter, isCompleteCode, type Converter } from 'tslab/dist/conv
 import { createExecutor, type ConverterSet, type Executor } from 'tslab/dist/executor';
 import { printQuickInfo } from 'tslab/dist/inspect';
 import { PACKAGE_ROOT } from './paths';
+import { excerpt, nameNextCell } from './cell-sources';
 import { errorFromThrown, type CellError, type CellOutcome } from './report';
+import type { Runner } from './shell';
 
 const PACKAGE_NAME = 'saliency-lab';
 
@@ -20,14 +22,72 @@ const PACKAGE_NAME = 'saliency-lab';
 const DIAGNOSTIC_FORMAT = '%s%d:%d - %s';
 const ASYNC_INTERRUPT_MESSAGE = 'Interrupted asynchronously';
 
+/** The languages a kernel runs: tslab's TypeScript, or its JavaScript mode (jslab: types from JSDoc and inference). */
+export type CellLanguage = 'typescript' | 'javascript';
+
+type TS = typeof import('@tslab/typescript-for-tslab');
+
+function tslabTypeScript(): TS {
+  return createRequire(require.resolve('tslab'))('@tslab/typescript-for-tslab') as TS;
+}
+
+/** The names a declaration file declares at its top level. */
+function declaredNames(ts: TS, file: import('@tslab/typescript-for-tslab').SourceFile): Set<string> {
+  const names = new Set<string>();
+  const add = (n: import('@tslab/typescript-for-tslab').Node | undefined) => {
+    if (!n) return;
+    if (ts.isIdentifier(n)) names.add(n.text);
+    else if (ts.isObjectBindingPattern(n) || ts.isArrayBindingPattern(n)) n.elements.forEach((e) => ts.isBindingElement(e) && add(e.name));
+  };
+  for (const st of file.statements) {
+    if (ts.isVariableStatement(st)) st.declarationList.declarations.forEach((d) => add(d.name));
+    else if (ts.isImportDeclaration(st)) {
+      const clause = st.importClause;
+      add(clause?.name);
+      const bindings = clause?.namedBindings;
+      if (bindings && ts.isNamespaceImport(bindings)) add(bindings.name);
+      else bindings?.elements.forEach((e) => add(e.name));
+    } else if ('name' in st) add((st as { name?: import('@tslab/typescript-for-tslab').Node }).name);
+  }
+  return names;
+}
+
+/**
+ * tslab 1.0.22 drops `import x = require("m")` declarations (what `const x = require("m")` becomes in
+ * JavaScript) from the declarations it carries to the next cell, so that `x` is unknown two cells later
+ * (tslab's own JavaScript example notebook fails so). This carries them on, unless the new cell declares
+ * the name again.
+ */
+export function carryRequireAliases(ts: TS, prevDecl: string, declOutput: string): string {
+  const prev = ts.createSourceFile('prev.d.ts', prevDecl, ts.ScriptTarget.Latest, false, ts.ScriptKind.TS);
+  const aliases = prev.statements.filter(ts.isImportEqualsDeclaration);
+  if (aliases.length === 0) return declOutput;
+  const declared = declaredNames(ts, ts.createSourceFile('next.d.ts', declOutput, ts.ScriptTarget.Latest, false, ts.ScriptKind.TS));
+  const carried = aliases.filter((a) => !declared.has(a.name.text)).map((a) => prevDecl.slice(a.getStart(prev), a.end));
+  return carried.length === 0 ? declOutput : `${declOutput}${declOutput === '' || declOutput.endsWith('\n') ? '' : '\n'}${carried.join('\n')}\n`;
+}
+
+function withCarriedAliases(conv: Converter): Converter {
+  const ts = tslabTypeScript();
+  return {
+    ...conv,
+    convert(prevDecl, src) {
+      const r = conv.convert(prevDecl, src);
+      if (r.declOutput !== undefined) r.declOutput = carryRequireAliases(ts, prevDecl, r.declOutput);
+      return r;
+    },
+  };
+}
+
 class Converters implements ConverterSet {
   private nodeConv?: Converter;
   private browserConv?: Converter;
+  constructor(private readonly isJS: boolean) {}
   get node(): Converter {
-    return (this.nodeConv ??= createConverter({ isJS: false, isBrowser: false }));
+    return (this.nodeConv ??= withCarriedAliases(createConverter({ isJS: this.isJS, isBrowser: false })));
   }
   get browser(): Converter {
-    return (this.browserConv ??= createConverter({ isJS: false, isBrowser: true }));
+    return (this.browserConv ??= withCarriedAliases(createConverter({ isJS: this.isJS, isBrowser: true })));
   }
   close(): void {
     this.nodeConv?.close();
@@ -41,10 +101,16 @@ interface CellRecorder {
   errors: unknown[][];
 }
 
-function errorFromRecorder(errors: unknown[][]): { error: CellError; interrupted: boolean } {
-  const diagnostics = errors.filter((args) => args[0] === DIAGNOSTIC_FORMAT).map((args) => format(...(args as [string, ...unknown[]])));
+/**
+ * A failed cell's error. Compile diagnostics (tslab's format: file name, 1-based line and column, text)
+ * are shown with the cell's line and a caret under the column.
+ */
+function errorFromRecorder(errors: unknown[][], source: string): { error: CellError; interrupted: boolean } {
+  const diagnostics = errors.filter((args) => args[0] === DIAGNOSTIC_FORMAT) as [string, string, number, number, string][];
   if (diagnostics.length > 0) {
-    return { error: { ename: 'CompileError', evalue: diagnostics.join('\n'), traceback: diagnostics }, interrupted: false };
+    const texts = diagnostics.map((args) => format(...args));
+    const traceback = diagnostics.flatMap(([, file, line, column], i) => [texts[i], ...(file === '' ? excerpt(source, { line: line - 1, column: column - 1 }) : [])]);
+    return { error: { ename: 'CompileError', evalue: texts.join('\n'), traceback }, interrupted: false };
   }
   const thrown = errors.length > 0 ? errors[errors.length - 1][0] : new Error('the cell failed without an error');
   const code = (thrown as { code?: unknown } | null)?.code;
@@ -60,7 +126,7 @@ function errorFromRecorder(errors: unknown[][]): { error: CellError; interrupted
  * with `moduleResolution: node10`, which ignores package self-reference through "exports".
  */
 function forwardPackageTypes(cwd: string): void {
-  const tsForTslab = createRequire(require.resolve('tslab'))('@tslab/typescript-for-tslab') as {
+  const tsForTslab = tslabTypeScript() as unknown as {
     sys: Record<'readFile' | 'fileExists' | 'directoryExists' | 'getModifiedTime' | 'realpath', ((p: string, ...rest: never[]) => unknown) | undefined>;
   };
   const sys = tsForTslab.sys;
@@ -100,18 +166,20 @@ export function checkComplete(code: string): { status: 'complete' | 'incomplete'
   const r = isCompleteCode(code);
   if (!r.completed) return { status: 'incomplete', indent: r.indent ?? '' };
   if (/(^|\n)\s*\n\s*$/.test(code)) return { status: 'complete' };
-  const ts = createRequire(require.resolve('tslab'))('@tslab/typescript-for-tslab') as typeof import('@tslab/typescript-for-tslab');
+  const ts = tslabTypeScript();
   const src = ts.createSourceFile('cell.ts', code, ts.ScriptTarget.Latest, false, ts.ScriptKind.TS);
   const diags = (src as unknown as { parseDiagnostics?: unknown[] }).parseDiagnostics ?? [];
   return { status: diags.length > 0 ? 'invalid' : 'complete' };
 }
 
-export class CellRunner {
-  private readonly converters = new Converters();
+export class CellRunner implements Runner {
+  private readonly converters: Converters;
   private readonly executor: Executor;
   private recorder: CellRecorder | null = null;
+  private readonly names = new Set<string>();
 
-  constructor(rootDir: string) {
+  constructor(rootDir: string, language: CellLanguage = 'typescript') {
+    this.converters = new Converters(language === 'javascript');
     forwardPackageTypes(rootDir);
     forwardPackageRuntime();
     this.executor = createExecutor(rootDir, this.converters, {
@@ -132,20 +200,30 @@ export class CellRunner {
     void this.converters.node;
   }
 
-  async run(code: string): Promise<CellOutcome> {
+  /** Runs a cell; `name` (e.g. "cell 3") names its script, so that stack frames point into it. */
+  async run(code: string, name?: string): Promise<CellOutcome> {
     const recorder: CellRecorder = { hasValue: false, errors: [] };
     this.recorder = recorder;
     let ok: boolean;
+    if (name !== undefined) nameNextCell({ name: this.uniqueName(name), source: code });
     try {
       ok = await this.executor.execute(code);
     } catch (e) {
       ok = false;
       recorder.errors.push([e]);
     } finally {
+      nameNextCell(null);
       if (this.recorder === recorder) this.recorder = null;
     }
     if (ok) return { ok: true, hasValue: recorder.hasValue, value: recorder.value };
-    return { ok: false, ...errorFromRecorder(recorder.errors) };
+    return { ok: false, ...errorFromRecorder(recorder.errors, code) };
+  }
+
+  private uniqueName(name: string): string {
+    let unique = name;
+    for (let i = 2; this.names.has(unique); i++) unique = `${name} (${i})`;
+    this.names.add(unique);
+    return unique;
   }
 
   complete(code: string, cursor: number): { start: number; end: number; matches: string[] } {
@@ -157,6 +235,10 @@ export class CellRunner {
   inspect(code: string, cursor: number): string | undefined {
     const info = this.executor.inspect(code, cursor);
     return info ? printQuickInfo(info) : undefined;
+  }
+
+  isComplete(code: string): ReturnType<typeof checkComplete> {
+    return checkComplete(code);
   }
 
   /** Makes a pending top-level await give up (the cell then fails as interrupted). */

@@ -1,7 +1,8 @@
 /**
- * Installs and removes the `saliency-lab` kernelspec through Jupyter's own KernelSpecManager, run by the
- * Python that has Jupyter. The spec runs this package's CLI with the absolute path of the Node.js that
- * installs it, so the kernel starts the same way whatever PATH the notebook server has.
+ * Installs and removes the kernelspecs (`saliency-lab` for TypeScript, `saliency-lab-js` for JavaScript;
+ * see ./languages) through Jupyter's own KernelSpecManager, run by the Python that has Jupyter. A spec
+ * runs this package's CLI with the absolute path of the Node.js that installs it, so the kernel starts
+ * the same way whatever PATH the notebook server has.
  */
 import { spawnSync } from 'child_process';
 import fs from 'fs';
@@ -9,10 +10,8 @@ import os from 'os';
 import path from 'path';
 import { deflateSync } from 'zlib';
 import { KernelError } from './api';
+import { KERNELS, type KernelFlavor } from './languages';
 import { PACKAGE_ROOT } from './paths';
-
-export const KERNEL_NAME = 'saliency-lab';
-export const DISPLAY_NAME = 'TypeScript (saliency-lab)';
 
 /** Where to install: Jupyter's user directory, the Python's sys.prefix, or a given prefix. */
 export type InstallLocation = { kind: 'user' } | { kind: 'sys-prefix' } | { kind: 'prefix'; prefix: string };
@@ -24,11 +23,11 @@ export interface KernelSpecOptions {
 }
 
 /** The kernel.json contents. */
-export function kernelJson(nodePath = process.execPath, cliPath = path.join(PACKAGE_ROOT, 'bin', 'saliency-lab.js')): Record<string, unknown> {
+export function kernelJson(flavor: KernelFlavor = KERNELS.typescript, nodePath = process.execPath, cliPath = path.join(PACKAGE_ROOT, 'bin', 'saliency-lab.js')): Record<string, unknown> {
   return {
-    argv: [nodePath, cliPath, 'kernel', '{connection_file}'],
-    display_name: DISPLAY_NAME,
-    language: 'typescript',
+    argv: [nodePath, cliPath, 'kernel', ...flavor.kernelArgs, '{connection_file}'],
+    display_name: flavor.displayName,
+    language: flavor.language,
     interrupt_mode: 'signal',
     metadata: { debugger: false },
   };
@@ -92,12 +91,12 @@ export function logoPng(size: number): Buffer {
   ]);
 }
 
-/** Writes the kernelspec folder (kernel.json and logos) into a new temporary directory. */
-export function writeKernelSpecDir(): string {
+/** Writes a kernelspec folder (kernel.json and logos) into a new temporary directory. */
+export function writeKernelSpecDir(flavor: KernelFlavor = KERNELS.typescript): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'saliency-lab-kernelspec-'));
-  const spec = path.join(dir, KERNEL_NAME);
+  const spec = path.join(dir, flavor.kernelName);
   fs.mkdirSync(spec);
-  fs.writeFileSync(path.join(spec, 'kernel.json'), `${JSON.stringify(kernelJson(), null, 2)}\n`);
+  fs.writeFileSync(path.join(spec, 'kernel.json'), `${JSON.stringify(kernelJson(flavor), null, 2)}\n`);
   fs.writeFileSync(path.join(spec, 'logo-32x32.png'), logoPng(32));
   fs.writeFileSync(path.join(spec, 'logo-64x64.png'), logoPng(64));
   return spec;
@@ -153,16 +152,16 @@ elif kind == 'sys-prefix': kw['prefix'] = sys.prefix
 else: kw['prefix'] = prefix
 `;
 
-/** Installs the kernelspec; returns the folder it was installed to. */
-export function installKernelSpec(options: KernelSpecOptions): string {
+/** Installs a kernelspec; returns the folder it was installed to. */
+export function installKernelSpec(options: KernelSpecOptions, flavor: KernelFlavor = KERNELS.typescript): string {
   const python = findPython('install', options.python);
-  const src = writeKernelSpecDir();
+  const src = writeKernelSpecDir(flavor);
   try {
     const { kind } = options.location;
     const prefix = options.location.kind === 'prefix' ? path.resolve(options.location.prefix) : '';
     const script = `${LOCATION_ARGS}
 from jupyter_client.kernelspec import KernelSpecManager
-print(KernelSpecManager().install_kernel_spec(sys.argv[3], '${KERNEL_NAME}', replace=True, **kw))
+print(KernelSpecManager().install_kernel_spec(sys.argv[3], '${flavor.kernelName}', replace=True, **kw))
 `;
     return runPython('install', python, script, [kind, prefix, src]);
   } finally {
@@ -170,8 +169,8 @@ print(KernelSpecManager().install_kernel_spec(sys.argv[3], '${KERNEL_NAME}', rep
   }
 }
 
-/** Removes the kernelspec from the given location; returns the folder removed, or null if none was there. */
-export function uninstallKernelSpec(options: KernelSpecOptions): string | null {
+/** Removes a kernelspec from the given location; returns the folder removed, or null if none was there. */
+export function uninstallKernelSpec(options: KernelSpecOptions, flavor: KernelFlavor = KERNELS.typescript): string | null {
   const python = findPython('uninstall', options.python);
   const { kind } = options.location;
   const prefix = options.location.kind === 'prefix' ? path.resolve(options.location.prefix) : '';
@@ -179,7 +178,7 @@ export function uninstallKernelSpec(options: KernelSpecOptions): string | null {
 import os, shutil
 from jupyter_core.paths import jupyter_data_dir
 base = jupyter_data_dir() if kind == 'user' else os.path.join(kw['prefix'], 'share', 'jupyter')
-d = os.path.join(base, 'kernels', '${KERNEL_NAME}')
+d = os.path.join(base, 'kernels', '${flavor.kernelName}')
 if os.path.isdir(d):
     shutil.rmtree(d)
     print(d)

@@ -3,6 +3,7 @@
  * kernel's own frames. Kept apart from the executor so that reporting does not load the compiler.
  */
 import { format } from 'util';
+import { mapFrame } from './cell-sources';
 
 /** The error of a failed cell, as the `error` message and `execute_reply` carry it. */
 export interface CellError {
@@ -18,13 +19,13 @@ function isInternalFrame(line: string): boolean {
   return /node_modules[\\/]tslab[\\/]|node:internal|node:vm|[\\/]dist[\\/]kernel[\\/]|runInThisContext|new Promise \(<anonymous>\)/.test(line);
 }
 
-/** ename/evalue/traceback for a thrown value. */
+/** ename/evalue/traceback for a thrown value; frames in a cell point at its line, shown with a caret. */
 export function errorFromThrown(thrown: unknown): CellError {
   if (thrown instanceof Error || (typeof thrown === 'object' && thrown !== null && 'message' in thrown && 'name' in thrown)) {
     const e = thrown as Error;
     const ename = String(e.name || 'Error');
     const evalue = String(e.message ?? '');
-    const frames = typeof e.stack === 'string' ? e.stack.split('\n').filter((l) => /^\s+at /.test(l) && !isInternalFrame(l)) : [];
+    const frames = typeof e.stack === 'string' ? e.stack.split('\n').filter((l) => /^\s+at /.test(l) && !isInternalFrame(l)).flatMap(mapFrame) : [];
     return { ename, evalue, traceback: [`${ename}: ${evalue}`, ...frames] };
   }
   const evalue = typeof thrown === 'string' ? thrown : format('%o', thrown);

@@ -32,11 +32,17 @@ describe('saliency-lab install / uninstall', () => {
       env: { ...process.env, JUPYTER_PATH: path.join(prefix, 'share', 'jupyter') },
     });
     expect(list.stdout.trim()).toBe(`TypeScript (saliency-lab) ${dir}`);
+    // The JavaScript kernel beside it.
+    const jsDir = path.join(prefix, 'share', 'jupyter', 'kernels', 'saliency-lab-js');
+    const js = JSON.parse(fs.readFileSync(path.join(jsDir, 'kernel.json'), 'utf8')) as typeof spec;
+    expect([js.display_name, js.language, js.argv]).toEqual(['JavaScript (saliency-lab)', 'javascript', [process.execPath, CLI, 'kernel', '--js', '{connection_file}']]);
+    expect(r.stdout).toContain(`installed kernelspec saliency-lab-js ("JavaScript (saliency-lab)") in ${jsDir}`);
 
     const u = cli(['uninstall', '--prefix', prefix, '--python', PYTHON]);
     expect(u.status).toBe(0);
     expect(u.stdout).toContain(`removed ${dir}`);
     expect(fs.existsSync(dir)).toBe(false);
+    expect(fs.existsSync(jsDir)).toBe(false);
     expect(cli(['uninstall', '--prefix', prefix, '--python', PYTHON]).stdout).toContain('was not installed there');
   });
 

@@ -37,11 +37,11 @@ describe('kernel: nbclient runs a notebook with failing cells', () => {
     expect(after).toEqual([expect.objectContaining({ output_type: 'execute_result', data: { 'text/plain': '42' } })]);
     // `import ... from "saliency-lab"` works in a cell of the kernel run from this repo.
     expect(imported).toHaveLength(1);
-    expect(['wasm', 'cpu']).toContain(imported[0].data?.['text/plain']);
+    expect(["'wasm'", "'cpu'"]).toContain(imported[0].data?.['text/plain']);
     expect(shown).toEqual([expect.objectContaining({ output_type: 'display_data', data: { 'text/markdown': '**shown**', 'text/plain': 'shown' } })]);
     expect(compileError[0]).toMatchObject({ output_type: 'error', ename: 'CompileError' });
     expect(compileError[0].evalue).toContain("Cannot find name 'undefinedName'");
-    expect(last).toEqual([expect.objectContaining({ output_type: 'execute_result', data: { 'text/plain': 'last cell ran' } })]);
+    expect(last).toEqual([expect.objectContaining({ output_type: 'execute_result', data: { 'text/plain': "'last cell ran'" } })]);
   }, 180_000);
 
   test('`import ... from "saliency-lab"` works from a notebook outside this repository too', async () => {
@@ -53,7 +53,7 @@ describe('kernel: nbclient runs a notebook with failing cells', () => {
       expect(r.code).toBe(0);
       const [cell] = (JSON.parse(fs.readFileSync(out, 'utf8')) as { cells: Cell[] }).cells;
       expect(cell.outputs).toHaveLength(1);
-      expect(['wasm', 'cpu'].map((b) => `${fs.realpathSync(dir)} ${b}`)).toContain(cell.outputs[0].data?.['text/plain']);
+      expect(['wasm', 'cpu'].map((b) => `'${fs.realpathSync(dir)} ${b}'`)).toContain(cell.outputs[0].data?.['text/plain']);
     } finally {
       removeDir(dir);
     }

@@ -1,6 +1,6 @@
 import { Signer, WireError, decode, encode, newHeader, type Message } from '../../src/kernel/wire';
 import { History, globToRegExp } from '../../src/kernel/history';
-import { cursorToUtf16, utf16ToCodePoints } from '../../src/kernel/server';
+import { cursorToUtf16, utf16ToCodePoints } from '../../src/kernel/shell';
 
 const signer = new Signer('secret-key');
 

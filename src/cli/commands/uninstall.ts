@@ -1,17 +1,19 @@
 import type { Command } from '../main';
-import { KERNEL_NAME, parseInstallArgs, uninstallKernelSpec } from '../../kernel/kernelspec';
+import { parseInstallArgs } from '../../kernel/kernelspec';
+import { INSTALL_STEPS } from './install';
 
-/** `saliency-lab uninstall`: removes the kernelspec that `install` wrote at the same location. */
+/** `saliency-lab uninstall`: removes what `install` put at the same location. */
 export const command: Command = {
-  summary: 'remove the Jupyter kernel installed by `install`',
+  summary: 'remove the Jupyter kernels installed by `install`',
   usage: [
     'usage: saliency-lab uninstall [--user | --sys-prefix | --prefix PREFIX] [--python PYTHON]',
     '',
-    `Removes the kernelspec "${KERNEL_NAME}" from the location given as to \`install\` (default --user).`,
+    'Removes, from the location given as to `install` (default --user):',
+    ...INSTALL_STEPS.map((s) => `  ${s.what}`),
   ].join('\n'),
   async run(args) {
-    const dir = uninstallKernelSpec(parseInstallArgs('uninstall', args));
-    console.log(dir ? `removed ${dir}` : `kernelspec ${KERNEL_NAME} was not installed there`);
+    const options = parseInstallArgs('uninstall', args);
+    for (const step of INSTALL_STEPS) console.log(step.uninstall(options));
     return 0;
   },
 };

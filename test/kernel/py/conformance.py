@@ -1,8 +1,10 @@
-"""Debian's jupyter_kernel_test against the saliency-lab kernel, with a sample for every test it has.
+"""Debian's jupyter_kernel_test against both saliency-lab kernels (TypeScript and JavaScript), with a
+sample for every test it has, and no output showing kernel internals (request contexts, ids).
 
-Run with JUPYTER_PATH pointing at a folder with the saliency-lab kernelspec; prints unittest's verbose
+Run with JUPYTER_PATH pointing at a folder with the saliency-lab kernelspecs; prints unittest's verbose
 report. Exit status 0 only if every test passed and none was skipped.
 """
+import json
 import sys
 import unittest
 
@@ -11,10 +13,8 @@ import jupyter_kernel_test as jkt
 HTML_DISPLAYABLE = '({ [Symbol.for("Jupyter.display")]() { return { "text/html": "<b>bold</b>", "text/plain": "bold" }; } })'
 
 
-class SaliencyLabKernelTests(jkt.KernelTests):
-    kernel_name = "saliency-lab"
-    language_name = "typescript"
-    file_extension = ".ts"
+class Samples:
+    """Samples valid in both languages; each kernel class adds its own."""
 
     code_hello_world = 'console.log("hello, world")'
     code_stderr = 'console.error("oops")'
@@ -31,12 +31,6 @@ class SaliencyLabKernelTests(jkt.KernelTests):
 
     code_generate_error = 'throw new Error("boom")'
 
-    code_execute_result = [
-        {"code": "6 * 7", "result": "42"},
-        {"code": '"a" + "b"', "result": "ab"},
-        {"code": "[1, 2, 3].map((x) => x * 2)", "result": "[ 2, 4, 6 ]"},
-        {"code": HTML_DISPLAYABLE, "mime": "text/html", "result": "<b>bold</b>"},
-    ]
     code_history_pattern = "6 ?*"
     supported_history_operations = ("tail", "range", "search")
 
@@ -49,6 +43,44 @@ class SaliencyLabKernelTests(jkt.KernelTests):
     code_inspect_sample = "Math.max"
 
     code_clear_output = 'import { clearOutput } from "saliency-lab"; console.log("soon gone"); clearOutput();'
+
+    def execute_helper(self, code, *args, **kwargs):
+        """jupyter_kernel_test's, plus: no output carries the request context, a session id or a message id."""
+        reply, output_msgs = super().execute_helper(code, *args, **kwargs)
+        secrets = ["kResourceStore", self.kc.session.session, reply["parent_header"]["msg_id"], reply["header"]["session"]]
+        for msg in output_msgs:
+            text = json.dumps(msg["content"])
+            for secret in secrets:
+                self.assertNotIn(secret, text, f"{msg['msg_type']} of {code!r} shows kernel internals")
+        return reply, output_msgs
+
+
+class TypeScriptKernelTests(Samples, jkt.KernelTests):
+    kernel_name = "saliency-lab"
+    language_name = "typescript"
+    file_extension = ".ts"
+
+    code_execute_result = [
+        {"code": "6 * 7", "result": "42"},
+        {"code": "'ab' + 'cd'", "result": "'abcd'"},
+        {"code": '"a" + "b"', "result": "'ab'"},
+        {"code": "[1, 2, 3].map((x: number) => x * 2)", "result": "[ 2, 4, 6 ]"},
+        {"code": HTML_DISPLAYABLE, "mime": "text/html", "result": "<b>bold</b>"},
+    ]
+
+
+class JavaScriptKernelTests(Samples, jkt.KernelTests):
+    kernel_name = "saliency-lab-js"
+    language_name = "javascript"
+    file_extension = ".js"
+
+    code_execute_result = [
+        {"code": "6 * 7", "result": "42"},
+        {"code": "'ab' + 'cd'", "result": "'abcd'"},
+        {"code": "[1, 2, 3].map((x) => x * 2)", "result": "[ 2, 4, 6 ]"},
+        {"code": "class Hello { constructor(name) { this.name = name; } }\nnew Hello('js')", "result": "Hello { name: 'js' }"},
+        {"code": HTML_DISPLAYABLE, "mime": "text/html", "result": "<b>bold</b>"},
+    ]
 
 
 if __name__ == "__main__":

@@ -80,7 +80,7 @@ class InterruptTests(KernelCase):
         return reply, outputs, elapsed
 
     def test_1_setup(self):
-        self.assertIn(self.result(self.run_ok(SETUP)), ("wasm", "cpu"))
+        self.assertIn(self.result(self.run_ok(SETUP)), ("'wasm'", "'cpu'"))
 
     def check_stopped(self, reply, elapsed):
         self.assertEqual(reply["content"]["status"], "error")
@@ -91,7 +91,7 @@ class InterruptTests(KernelCase):
         self.check_stopped(reply, elapsed)
         # The loop itself stopped (the signal fired), not only the cell's await.
         out = self.run_ok("const s0 = steps; await new Promise((r) => setTimeout(r, 300)); [s0 > 0, steps === s0].join()")
-        self.assertEqual(self.result(out), "true,true")
+        self.assertEqual(self.result(out), "'true,true'")
 
     def test_3_async_loop_interrupt_request(self):
         reply, out, elapsed = self.interrupt_during(ASYNC_LOOP, "message")
@@ -105,8 +105,8 @@ class InterruptTests(KernelCase):
         reply, out, elapsed = self.interrupt_during(SYNC_LOOP, "signal", wait=3)
         self.check_stopped(reply, elapsed)
         self.assertEqual(reply["content"]["ename"], "Interrupted")
-        self.assertEqual(self.result(self.run_ok(GRADIENT)), "6,-2")
-        self.assertEqual(self.result(self.run_ok("tf.tidy(() => tf.matMul(a, a).shape.join('x'))")), "128x128")
+        self.assertEqual(self.result(self.run_ok(GRADIENT)), "'6,-2'")
+        self.assertEqual(self.result(self.run_ok("tf.tidy(() => tf.matMul(a, a).shape.join('x'))")), "'128x128'")
 
     def test_4b_tensor_results_show_values(self):
         self.assertEqual(self.result(self.run_ok("tf.tensor1d([1, 2, 3])")), "Tensor\n    [1, 2, 3]")

@@ -1,4 +1,5 @@
 """Helpers for the kernel tests: a started saliency-lab kernel and ways to talk to it."""
+import json
 import os
 import time
 import unittest
@@ -10,12 +11,23 @@ TIMEOUT = 30
 
 
 class KernelCase(unittest.TestCase):
-    """One saliency-lab kernel for the whole class (a kernel start costs a second or two)."""
+    """One saliency-lab kernel for the whole class (a kernel start costs a second or two).
+
+    Every message read is checked to show no kernel internals: no request context, no session or
+    message id in its content."""
+
+    kernel_name = "saliency-lab"
 
     @classmethod
     def setUpClass(cls):
-        cls.km, cls.kc = start_new_kernel(kernel_name="saliency-lab", cwd=os.environ.get("KERNEL_CWD") or os.getcwd())
+        cls.km, cls.kc = start_new_kernel(kernel_name=cls.kernel_name, cwd=os.environ.get("KERNEL_CWD") or os.getcwd())
         cls.pending = []  # iopub messages read while looking for another parent's
+
+    def check_no_internals(self, m):
+        text = json.dumps(m["content"])
+        for secret in ("kResourceStore", self.kc.session.session, m["header"]["session"], m["parent_header"].get("msg_id")):
+            if secret:
+                self.assertNotIn(secret, text, f"a {m['msg_type']} message shows kernel internals")
 
     @classmethod
     def tearDownClass(cls):
@@ -46,6 +58,7 @@ class KernelCase(unittest.TestCase):
                 m = self.kc.get_iopub_msg(timeout=max(0.05, deadline - time.time()))
             except Empty:
                 break
+            self.check_no_internals(m)
             if m["parent_header"].get("msg_id") != parent_id:
                 self.pending.append(m)
                 continue
@@ -60,6 +73,7 @@ class KernelCase(unittest.TestCase):
         deadline = time.time() + timeout
         while True:
             m = self.kc.get_shell_msg(timeout=max(0.05, deadline - time.time()))
+            self.check_no_internals(m)
             if m["parent_header"].get("msg_id") == parent_id:
                 return m
 

@@ -178,12 +178,12 @@ await heatmapFigure(map)
 
     def test_7_saliency_lab_import_and_background_errors(self):
         out = self.run_ok('import { backendInfo, ready } from "saliency-lab"; await ready(); backendInfo().name')
-        self.assertIn(self.result(out), ("wasm", "cpu", "node", "node-gpu"))
+        self.assertIn(self.result(out), ("'wasm'", "'cpu'", "'node'", "'node-gpu'"))
         # An error thrown later from a timer, and an unhandled rejection, do not kill the kernel.
         self.run_ok('setTimeout(() => { throw new Error("late failure"); }, 10); Promise.reject(new Error("nobody catches me")); 1')
         time.sleep(0.5)
         out = self.run_ok('"still here"')
-        self.assertEqual(self.result(out), "still here")
+        self.assertEqual(self.result(out), "'still here'")
         late = self.stdout(self.pending + out, "stderr")
         self.assertIn("late failure", late)
         self.assertIn("nobody catches me", late)
@@ -242,7 +242,7 @@ await heatmapFigure(map)
         self.run_ok("const hist = 'marker-cell'; hist")
         hist = self.shell_reply(self.kc.history(hist_access_type="search", pattern="*marker-cell*", output=True, raw=True))
         [[session, line, (code, output)]] = hist["content"]["history"]
-        self.assertEqual((code, output), ("const hist = 'marker-cell'; hist", "marker-cell"))
+        self.assertEqual((code, output), ("const hist = 'marker-cell'; hist", "'marker-cell'"))
 
     def test_8b_user_expressions(self):
         msg_id = self.kc.execute("const ue = 20;", user_expressions={"double": "ue * 2", "bad": "ue.nope()"})
