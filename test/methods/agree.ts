@@ -1,0 +1,41 @@
+/**
+ * Every registered method run on one backend over a random CNN, for the backend-agreement tests: the
+ * same model, input and options on each backend, results read back as arrays.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { setBackend, BackendName } from '../../src/backend';
+import { runMethod, METHOD_NAMES } from '../../src/methods/registry';
+import { relErr } from '../reference/net';
+import { RandomCnn } from '../reference/models';
+
+/** Small settings for the looping methods, so that slow backends (cpu, webgpu on lavapipe) stay quick. */
+export const SMALL: Record<string, Record<string, unknown>> = {
+  smoothGrad: { samples: 3, seed: 5 }, integratedGradients: { steps: 8 }, occlusion: { window: 3, stride: 2 },
+};
+
+/** Runs every method on `backend`; input values and shape are given as data so that no tensor crosses backends. */
+export async function allMethods(
+  backend: BackendName, kind: RandomCnn, model: tf.LayersModel, values: Float32Array, shape: number[],
+): Promise<Record<string, Float32Array>> {
+  await setBackend(backend);
+  const out: Record<string, Float32Array> = {};
+  const x = tf.tensor4d(values, shape as [number, number, number, number]);
+  for (const name of METHOD_NAMES) {
+    if (name === 'cam' && kind !== 'fusedGapSoftmax') continue; // cam needs a GAP → dense head
+    const r = await runMethod(name, model, x, { target: [0, 1], ...SMALL[name] });
+    out[name] = (await r.data()) as Float32Array;
+    r.dispose();
+  }
+  x.dispose();
+  return out;
+}
+
+/** Throws naming every method whose results differ by `tol` or more relative to the largest value. */
+export function expectAgree(a: Record<string, Float32Array>, b: Record<string, Float32Array>, labels: [string, string], tol = 1e-4): void {
+  const bad: string[] = [];
+  for (const name of Object.keys(b)) {
+    const err = relErr(a[name], b[name]);
+    if (!(err < tol)) bad.push(`${name}: ${labels[0]} and ${labels[1]} differ by ${err} relative to the largest value`);
+  }
+  if (bad.length) throw new Error(bad.join('\n'));
+}

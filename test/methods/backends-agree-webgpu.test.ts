@@ -1,0 +1,17 @@
+/** The same method on the webgpu and cpu backends gives the same numbers (to 1e-4 of the largest value). */
+import { RANDOM_CNNS, randomCnn, randomInput } from '../reference/models';
+import { useWebGPU } from '../webgpu/helpers';
+import { allMethods, expectAgree } from './agree';
+
+beforeAll(useWebGPU);
+
+test.each(RANDOM_CNNS)('%s: every method agrees between webgpu and cpu', async (kind) => {
+  const model = randomCnn(kind, 9);
+  const x = randomInput(model, 2, 21);
+  const values = (await x.data()) as Float32Array;
+  const cpu = await allMethods('cpu', kind, model, values, x.shape);
+  const gpu = await allMethods('webgpu', kind, model, values, x.shape);
+  expectAgree(gpu, cpu, ['webgpu', 'cpu']);
+  x.dispose();
+  model.dispose();
+});
