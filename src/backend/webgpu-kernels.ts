@@ -6,7 +6,7 @@
  *
  * tfjs-backend-webgpu 4.22 has every kernel the methods' gradients reach (checked against the cpu
  * backend's list: it lacks only string, ragged, sparse, Unique, BitwiseAnd and NonMaxSuppressionV4).
- * One gives other numbers than cpu:
+ * Two need replacing:
  *
  * - `MaxPoolGrad`: tfjs-backend-webgpu routes each window's gradient to the LAST maximum when values tie
  *   (its position shader keeps `value >= max`), cpu (and PyTorch) to the FIRST. Ties are common (all-zero
@@ -14,6 +14,12 @@
  *   cpu by 14% of the largest value. This one finds the first maximum in row-major window order with
  *   `>` from −∞, as cpu does (a window of only −∞ or NaN passes nothing), then gathers: each input element
  *   sums the output gradients of the windows whose maximum it is.
+ * - `PadV2` above rank 4: tfjs-backend-webgpu's shader indexes its coordinates as a vector, and WGSL has
+ *   no 5- or 6-vectors (its shader fails to compile: "cannot index type 'vec5'", and the result is
+ *   garbage). The gradient of `slice` is a pad: the Fourier parameterization of feature visualization
+ *   slices a 5-D spectrum, so its gradient failed on webgpu. This pad first merges each unpadded axis into
+ *   the axis before it (a merged axis is padded by the padding times the merged size), which brings every
+ *   pad that pads at most 4 groups of axes to rank 4, then runs one rank-4 shader.
  */
 import * as tf from '@tensorflow/tfjs';
 import { registerScopedKernel } from '../models/gradient-rules';
@@ -145,8 +151,77 @@ export function maxPoolGradFirstMaxWebGPU({ inputs, backend, attrs }: { inputs: 
   }
 }
 
+/** Reshape through the backend's own kernel (a new view of the same data; the caller frees it). */
+function reshape(backend: tf.KernelBackend, x: Info, shape: number[]): Info {
+  const kernel = tf.getKernel('Reshape', 'webgpu');
+  if (!kernel) throw new Error('webgpu-kernels: the webgpu backend has no Reshape kernel');
+  return kernel.kernelFunc({ inputs: { x }, backend, attrs: { shape } }) as Info;
+}
+
+/**
+ * Shape and paddings with every unpadded axis merged into the axis before it (leading unpadded axes form
+ * one unpadded axis), padded to rank 4 with leading axes of size 1. Merging an unpadded inner axis of
+ * size n into its outer neighbour multiplies that neighbour's size and padding by n. Null when more than 4
+ * groups remain (padded axes separated by nothing to merge).
+ */
+export function collapsePad(shape: number[], paddings: [number, number][]): { shape: number[]; paddings: [number, number][] } | null {
+  const outShape: number[] = [];
+  const outPads: [number, number][] = [];
+  for (let i = 0; i < shape.length; i++) {
+    const [before, after] = paddings[i];
+    const last = outShape.length - 1;
+    if (before === 0 && after === 0 && last >= 0) {
+      outShape[last] *= shape[i];
+      outPads[last] = [outPads[last][0] * shape[i], outPads[last][1] * shape[i]];
+    } else {
+      outShape.push(shape[i]);
+      outPads.push([before, after]);
+    }
+  }
+  if (outShape.length > 4) return null;
+  while (outShape.length < 4) {
+    outShape.unshift(1);
+    outPads.unshift([0, 0]);
+  }
+  return { shape: outShape, paddings: outPads };
+}
+
+const PAD_RANK4 = `
+  let c = coords - uniforms.before;
+  if (any(c < vec4<i32>(0)) || any(c >= uniforms.xShape)) {
+    setOutputAtIndex(index, uniforms.constantValue);
+  } else {
+    setOutputAtIndex(index, getX(c.x, c.y, c.z, c.w));
+  }`;
+
+/** PadV2 at any rank whose padded axes form at most 4 groups (see the module comment). */
+export function padV2WebGPU({ inputs, backend, attrs }: { inputs: Record<string, Info>; backend: tf.KernelBackend; attrs: { paddings: [number, number][]; constantValue: number } }): Info {
+  const { x } = inputs;
+  const { paddings, constantValue } = attrs;
+  const outShape = x.shape.map((d, i) => paddings[i][0] + d + paddings[i][1]);
+  const collapsed = collapsePad(x.shape, paddings);
+  if (!collapsed) {
+    throw new Error(`PadV2 (webgpu, saliency-lab): padding ${paddings.length} axes in more than 4 separate groups is not supported (paddings ${JSON.stringify(paddings)})`);
+  }
+  const gpu = backend as unknown as WebGPUBackendLike;
+  const x4 = reshape(backend, x, collapsed.shape);
+  const out4Shape = collapsed.shape.map((d, i) => collapsed.paddings[i][0] + d + collapsed.paddings[i][1]);
+  let out4: Info | null = null;
+  try {
+    out4 = gpu.runWebGPUProgram(
+      flatProgram('saliencyPadRank4', out4Shape, ['x'], 'constantValue : f32, before : vec4<i32>,', PAD_RANK4),
+      [x4], x.dtype, [{ type: 'float32', data: [constantValue] }, { type: 'int32', data: collapsed.paddings.map((p) => p[0]) }],
+    );
+    return reshape(backend, out4, outShape);
+  } finally {
+    gpu.disposeData(x4.dataId);
+    if (out4) gpu.disposeData(out4.dataId);
+  }
+}
+
 export const webgpuKernels: KernelConfig[] = [
   { kernelName: 'MaxPoolGrad', backendName: 'webgpu', kernelFunc: maxPoolGradFirstMaxWebGPU as unknown as KernelConfig['kernelFunc'] },
+  { kernelName: 'PadV2', backendName: 'webgpu', kernelFunc: padV2WebGPU as unknown as KernelConfig['kernelFunc'] },
 ];
 
 for (const k of webgpuKernels) registerScopedKernel(k);

@@ -13,18 +13,25 @@ export const SMALL: Record<string, Record<string, unknown>> = {
   smoothGrad: { samples: 3, seed: 5 }, integratedGradients: { steps: 8 }, occlusion: { window: 3, stride: 2 },
 };
 
-/** Runs every method on `backend`; input values and shape are given as data so that no tensor crosses backends. */
+/**
+ * Runs every method on `backend`; input values and shape are given as data so that no tensor crosses
+ * backends. Each method must leave `tf.memory().numTensors` as it found it.
+ */
 export async function allMethods(
-  backend: BackendName, kind: RandomCnn, model: tf.LayersModel, values: Float32Array, shape: number[],
+  backend: BackendName, kind: RandomCnn, model: tf.LayersModel | tf.GraphModel, values: Float32Array, shape: number[],
 ): Promise<Record<string, Float32Array>> {
   await setBackend(backend);
   const out: Record<string, Float32Array> = {};
   const x = tf.tensor4d(values, shape as [number, number, number, number]);
   for (const name of METHOD_NAMES) {
-    if (name === 'cam' && kind !== 'fusedGapSoftmax') continue; // cam needs a GAP → dense head
+    // cam needs a GAP → dense head, which only the LayersModel of this kind has.
+    if (name === 'cam' && (kind !== 'fusedGapSoftmax' || model instanceof tf.GraphModel)) continue;
+    const before = tf.memory().numTensors;
     const r = await runMethod(name, model, x, { target: [0, 1], ...SMALL[name] });
     out[name] = (await r.data()) as Float32Array;
     r.dispose();
+    const leaked = tf.memory().numTensors - before;
+    if (leaked !== 0) throw new Error(`${name} on ${backend}: ${leaked} tensors left behind`);
   }
   x.dispose();
   return out;

@@ -64,3 +64,58 @@ describe('MaxPoolGrad on webgpu', () => {
     tf.dispose([x, dx, ours]);
   });
 });
+
+describe('PadV2 on webgpu', () => {
+  beforeAll(useWebGPU);
+
+  const PADS: [string, number[], [number, number][]][] = [
+    ['rank 1', [5], [[1, 2]]],
+    ['rank 3', [2, 3, 4], [[0, 0], [1, 0], [0, 2]]],
+    ['rank 4, every axis', [2, 3, 2, 3], [[1, 1], [0, 2], [2, 0], [1, 1]]],
+    ['rank 5, first axis (the gradient of slicing the real part of a spectrum)', [2, 3, 2, 3, 4], [[0, 1], [0, 0], [0, 0], [0, 0], [0, 0]]],
+    ['rank 5, leading axis unpadded', [2, 3, 2, 3, 4], [[0, 0], [1, 0], [0, 0], [2, 1], [0, 0]]],
+    ['rank 6, four groups', [2, 2, 3, 2, 2, 3], [[1, 0], [0, 0], [0, 2], [1, 1], [0, 0], [0, 1]]],
+    ['rank 5, nothing padded', [2, 1, 3, 2, 2], [[0, 0], [0, 0], [0, 0], [0, 0], [0, 0]]],
+  ];
+
+  test.each(PADS)('%s: equals cpu', async (_label, shape, paddings) => {
+    const n = shape.reduce((a, d) => a * d, 1);
+    const values = Float32Array.from({ length: n }, (_, i) => i + 1);
+    const padded = async () => {
+      const x = tf.tensor(values, shape);
+      const y = withGradientRules({}, () => tf.pad(x, paddings, -0.5));
+      const out = { shape: y.shape, values: Array.from(await y.data()) };
+      tf.dispose([x, y]);
+      return out;
+    };
+    await setBackend('cpu');
+    const cpu = await padded();
+    await useWebGPU();
+    const before = tf.memory().numTensors;
+    expect(await padded()).toEqual(cpu);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  test('the gradient of a 5-D slice (a pad) equals cpu\'s', async () => {
+    const grad = async () => {
+      const x = tf.tensor(Float32Array.from({ length: 2 * 3 * 2 * 3 * 4 }, (_, i) => Math.sin(i)), [2, 3, 2, 3, 4]);
+      const g = withGradientRules({}, () => tf.grad((s) => tf.sum(tf.square(tf.slice(s, [1], [1]))))(x));
+      const out = Array.from(await g.data());
+      tf.dispose([x, g]);
+      return out;
+    };
+    await setBackend('cpu');
+    const cpu = await grad();
+    await useWebGPU();
+    const gpu = await grad();
+    expect(gpu.map((v) => Math.round(v * 1e5))).toEqual(cpu.map((v) => Math.round(v * 1e5)));
+  });
+
+  test('more than 4 separately padded axis groups is an error that says so', () => {
+    const x = tf.zeros([2, 2, 2, 2, 2]);
+    expect(() => withGradientRules({}, () => tf.pad(x, [[1, 0], [1, 0], [1, 0], [1, 0], [1, 0]]))).toThrow(
+      /PadV2 \(webgpu, saliency-lab\): padding 5 axes in more than 4 separate groups is not supported/,
+    );
+    x.dispose();
+  });
+});
