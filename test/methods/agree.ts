@@ -13,19 +13,27 @@ export const SMALL: Record<string, Record<string, unknown>> = {
   smoothGrad: { samples: 3, seed: 5 }, integratedGradients: { steps: 8 }, occlusion: { window: 3, stride: 2 },
 };
 
+/** The registered methods, without `cam` where the model's head is not GAP → dense. */
+export function methodNames(cam: boolean): string[] {
+  return METHOD_NAMES.filter((name) => cam || name !== 'cam');
+}
+
+/** Whether cam applies to a random CNN in the form given (only fusedGapSoftmax has a GAP → dense head). */
+export function camApplies(kind: RandomCnn, model: tf.LayersModel | tf.GraphModel): boolean {
+  return kind === 'fusedGapSoftmax' && !(model instanceof tf.GraphModel);
+}
+
 /**
- * Runs every method on `backend`; input values and shape are given as data so that no tensor crosses
- * backends. Each method must leave `tf.memory().numTensors` as it found it.
+ * Runs the named methods on `backend`; input values and shape are given as data so that no tensor
+ * crosses backends. Each method must leave `tf.memory().numTensors` as it found it.
  */
 export async function allMethods(
-  backend: BackendName, kind: RandomCnn, model: tf.LayersModel | tf.GraphModel, values: Float32Array, shape: number[],
+  backend: BackendName, names: string[], model: tf.LayersModel | tf.GraphModel, values: Float32Array, shape: number[],
 ): Promise<Record<string, Float32Array>> {
   await setBackend(backend);
   const out: Record<string, Float32Array> = {};
   const x = tf.tensor4d(values, shape as [number, number, number, number]);
-  for (const name of METHOD_NAMES) {
-    // cam needs a GAP → dense head, which only the LayersModel of this kind has.
-    if (name === 'cam' && (kind !== 'fusedGapSoftmax' || model instanceof tf.GraphModel)) continue;
+  for (const name of names) {
     const before = tf.memory().numTensors;
     const r = await runMethod(name, model, x, { target: [0, 1], ...SMALL[name] });
     out[name] = (await r.data()) as Float32Array;
