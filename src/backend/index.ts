@@ -14,7 +14,9 @@ import path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { BackendError } from '../errors';
 import { PACKAGE_ROOT } from '../kernel/paths';
-import { AdapterSummary, prepareWebGPU, requireDawn, watchDevice, webgpuInstallHint, WEBGPU_PACKAGES } from './webgpu';
+import {
+  AdapterSummary, instrumentBackend, prepareWebGPU, readBackWebGPUTensors, requireDawn, watchDevice, webgpuInstallHint, WEBGPU_PACKAGES,
+} from './webgpu';
 
 export type { AdapterSummary } from './webgpu';
 
@@ -89,6 +91,8 @@ function checkName(where: string, name: string, source: string): BackendName {
  */
 async function activate(name: BackendName, load: PackageLoader, named: boolean): Promise<AdapterSummary | undefined> {
   const adapter = name === 'webgpu' ? await prepareWebGPU(load, named) : undefined;
+  // Tensors still on webgpu move to the new backend through a synchronous read, which Node cannot do there.
+  if (name !== 'webgpu') await readBackWebGPUTensors();
   if (name !== 'cpu' && name !== 'webgpu') {
     try {
       load(PACKAGES[name]);
@@ -109,6 +113,7 @@ async function activate(name: BackendName, load: PackageLoader, named: boolean):
   if (!ok) throw new Error(`tfjs could not initialize the "${tfName}" backend`);
   await tf.ready();
   if (name === 'webgpu') {
+    instrumentBackend();
     watchDevice((reason) => {
       if (current?.name === 'webgpu') current = { ...current, lost: `the GPU device was lost: ${reason}` };
     });

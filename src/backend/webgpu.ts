@@ -8,9 +8,17 @@
  * (a 224×224 VGG-like forward pass ≈ 540 ms on lavapipe, ≈ 50 ms on wasm), so it is used only when asked
  * for by name. A device lost while in use (driver reset, GPU removed) takes webgpu out of the automatic
  * order for the rest of the process, with that reason.
+ *
+ * tfjs-backend-webgpu reads a tensor synchronously (dataSync, arraySync, and tfjs moving a tensor to
+ * another backend) through OffscreenCanvas, which Node lacks: it failed with "OffscreenCanvas is not
+ * defined" as soon as a model used on webgpu was used again after a switch to wasm. Here the backend's
+ * live tensors are tracked, a switch away from webgpu first reads them all back (asynchronously; tfjs
+ * then moves the cached values), and a synchronous read that cannot work is a BackendError that says
+ * what to do instead.
  */
 import path from 'path';
 import * as tf from '@tensorflow/tfjs';
+import { BackendError } from '../errors';
 import './webgpu-kernels';
 
 /** What `backendInfo()` says about the adapter in use. */
@@ -199,6 +207,66 @@ export function watchDevice(onLost: (reason: string) => void): void {
     lost = info.message || String(info.reason ?? 'unknown reason');
     onLost(lost);
   }, () => undefined);
+}
+
+/** The parts of tfjs-backend-webgpu's WebGPUBackend used to track and read back its tensors. */
+interface WebGPUBackendInternals {
+  tensorMap: {
+    set(id: tf.DataId, value: unknown): void;
+    delete(id: tf.DataId): boolean;
+    has(id: tf.DataId): boolean;
+    get(id: tf.DataId): { values?: unknown } | undefined;
+  };
+  read(id: tf.DataId): Promise<unknown>;
+  readSync(id: tf.DataId): unknown;
+}
+
+/** The webgpu backend instance whose tensors are tracked, and its tensors' data ids. */
+let tracked: WebGPUBackendInternals | null = null;
+const live = new Set<tf.DataId>();
+
+/** Tracks the active webgpu backend's tensors and guards its synchronous reads (see the module comment). */
+export function instrumentBackend(): void {
+  const backend = tf.findBackend('webgpu') as unknown as WebGPUBackendInternals | null;
+  if (!backend?.tensorMap || backend === tracked) return;
+  tracked = backend;
+  live.clear();
+  const map = backend.tensorMap;
+  const set = map.set.bind(map);
+  const remove = map.delete.bind(map);
+  map.set = (id, value) => {
+    live.add(id);
+    set(id, value);
+  };
+  map.delete = (id) => {
+    live.delete(id);
+    return remove(id);
+  };
+  if (typeof (globalThis as { OffscreenCanvas?: unknown }).OffscreenCanvas !== 'undefined') return;
+  const readSync = backend.readSync.bind(backend);
+  backend.readSync = (id) => {
+    if (map.has(id) && map.get(id)?.values == null) {
+      throw new BackendError(
+        'webgpu',
+        'a tensor on the GPU cannot be read synchronously in Node (dataSync, arraySync, or tf.setBackend moving it to ' +
+          'another backend: tfjs-backend-webgpu reads through OffscreenCanvas, which Node lacks); use `await tensor.data()` ' +
+          "or `await tensor.array()`, and switch backends with saliency-lab's setBackend(), which reads tensors back first",
+      );
+    }
+    return readSync(id);
+  };
+}
+
+/**
+ * Reads every tensor still on the webgpu backend back to the CPU (cached beside its GPU buffer), so that
+ * tfjs can move it to another backend synchronously. Tensors of a lost device cannot be read: they stay
+ * as they are (using one later is the BackendError above).
+ */
+export async function readBackWebGPUTensors(): Promise<void> {
+  const backend = tracked;
+  if (!backend || lost) return;
+  const pending = [...live].filter((id) => backend.tensorMap.has(id) && backend.tensorMap.get(id)?.values == null);
+  await Promise.all(pending.map((id) => backend.read(id).catch(() => undefined)));
 }
 
 /** The install command for both packages, from this package's peerDependencies (one source of versions). */
