@@ -1,6 +1,6 @@
 /**
- * Benchmark helpers: the benchmark models (random weights from fixed seeds), analytic FLOP counts, a
- * matmul GFLOP/s probe and median timing. Plain CommonJS so that `node bench/run.js` needs no build of
+ * Benchmark helpers: the benchmark models (random weights from fixed seeds), FLOP counts from a model's
+ * layers, a matmul GFLOP/s probe and median timing. Plain CommonJS so that `node bench/run.js` needs no build of
  * its own; `tf` is passed in so that the package's tfjs instance (and backend) is the one measured.
  */
 'use strict';
@@ -36,20 +36,28 @@ const MODELS = {
 };
 
 /**
- * Multiply-adds ×2 of one forward pass per image: 2·H·W·k²·Cin·Cout per conv (same padding: output size
- * = input size), 2·in·out per dense. Pooling, ReLU and bias are not counted. The input gradient of a
- * conv costs the same as its forward pass; a dense layer's likewise.
+ * FLOPs (multiply-adds ×2) of one forward pass of one image, counted from a LayersModel's layers (nested
+ * models included): Conv2D 2·oh·ow·kh·kw·cin·cout, DepthwiseConv2D 2·oh·ow·kh·kw·cin·multiplier,
+ * SeparableConv2D both parts, Dense 2·in·out per position. Other layers are not counted. Null for a
+ * GraphModel (no layers to read).
  */
-function forwardFlops(spec) {
-  let s = spec.size;
-  let cin = 3;
+function modelFlops(model) {
+  if (!Array.isArray(model.layers)) return null;
   let f = 0;
-  for (const cout of spec.widths) {
-    f += 2 * s * s * 9 * cin * cout;
-    cin = cout;
-    s = Math.floor(s / 2);
+  const positions = (layer) => {
+    const shape = Array.isArray(layer.outputShape[0]) ? layer.outputShape[0] : layer.outputShape;
+    return shape.slice(1, -1).reduce((a, d) => a * (d ?? 1), 1);
+  };
+  for (const layer of model.layers) {
+    const name = layer.getClassName();
+    if (Array.isArray(layer.layers)) f += modelFlops(layer);
+    else if (name === 'Conv2D') f += 2 * positions(layer) * layer.kernel.shape.reduce((a, d) => a * d, 1);
+    else if (name === 'DepthwiseConv2D') f += 2 * positions(layer) * layer.depthwiseKernel.shape.reduce((a, d) => a * d, 1);
+    else if (name === 'SeparableConv2D') {
+      f += 2 * positions(layer) * (layer.depthwiseKernel.shape.reduce((a, d) => a * d, 1) + layer.pointwiseKernel.shape.reduce((a, d) => a * d, 1));
+    } else if (name === 'Dense') f += 2 * positions(layer) * layer.kernel.shape[0] * layer.kernel.shape[1];
   }
-  return f + 2 * cin * 10;
+  return f;
 }
 
 function median(xs) {
@@ -101,4 +109,4 @@ function table(header, rows) {
   return [line(all[0]), '|' + widths.map((w) => '-'.repeat(w + 2)).join('|') + '|', ...all.slice(1).map(line)].join('\n');
 }
 
-module.exports = { vggLike, MODELS, forwardFlops, median, measure, time, matmulGflops, table };
+module.exports = { vggLike, MODELS, modelFlops, median, measure, time, matmulGflops, table };

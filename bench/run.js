@@ -5,7 +5,7 @@
  * passes, and for methods bound by forward/backward passes the achieved GFLOP/s beside the backend's
  * measured matmul GFLOP/s. Then the other areas' benches (bench/viz.js, bench/kernel.js) if present.
  *
- * FLOPs are counted analytically (bench/lib.js): forward = Σ 2·H·W·k²·Cin·Cout over convs (+ dense);
+ * FLOPs are counted from the layers (bench/lib.js modelFlops): forward = Σ 2·H·W·k²·Cin·Cout over convs (+ dense);
  * an input gradient = forward + backward ≈ 2 × forward. Pooling, ReLU and elementwise work are not
  * counted, so GFLOP/s is useful work per second.
  *
@@ -141,7 +141,7 @@ async function benchModel(backend, modelName) {
   const model = lib.vggLike(tf, spec.size, spec.widths);
   const x = tf.randomUniform([1, spec.size, spec.size, 3], 0, 1, 'float32', 7);
   const ctx = {
-    flops: lib.forwardFlops(spec), fwd: [], mm: [], results: [],
+    flops: lib.modelFlops(model), fwd: [], mm: [], results: [],
     forward: () => tf.tidy(() => model.predict(x)),
     // The cpu backend's 1024² matmul takes seconds here: probe it once per block, at 512².
     mmOnce: backend === 'cpu' ? await lib.matmulGflops(tf, 512, 2) : null,
@@ -265,7 +265,7 @@ async function main() {
   console.log('Columns: n rounds of (forward pass, matmul probe, method); medians. wall ms = clock time; CPU ms = this');
   console.log('process\'s CPU time (both backends are single-threaded, so it leaves out waiting for a shared core);');
   console.log('× forward = CPU ms / the block\'s median forward pass (batch 1); GFLOP/s = conv+dense FLOPs counted');
-  console.log('analytically / CPU ms; % of matmul = GFLOP/s / the block\'s median 1024² matmul GFLOP/s (cpu: 512², once).');
+  console.log('from the layers / CPU ms; % of matmul = GFLOP/s / the block\'s median 1024² matmul GFLOP/s (cpu: 512², once).');
   // Importing the package starts choosing a backend; let that finish before switching.
   if (typeof sl.ready === 'function') await sl.ready();
   const verdicts = [];

@@ -16,10 +16,10 @@ function without(...missing: string[]) {
 
 describe('backend selection', () => {
   test('falls back past the missing native packages to wasm', async () => {
-    const info = await initBackend({ env: {}, load: without('@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node') });
+    const info = await initBackend({ env: {}, load: without('@tensorflow/tfjs-node-gpu', 'webgpu', '@tensorflow/tfjs-node') });
     expect(info.name).toBe('wasm');
     expect(info.chosenBy).toBe('auto');
-    expect(info.skipped.map((s) => s.name)).toEqual(['node-gpu', 'node']);
+    expect(info.skipped.map((s) => s.name)).toEqual(['node-gpu', 'webgpu', 'node']);
     expect(info.skipped[0].reason).toMatch(/not installed/);
     expect(tf.getBackend()).toBe('wasm');
     expect(backendInfo()?.name).toBe('wasm');

@@ -1,9 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../src/backend';
 
-// A fresh jest worker module registry: wasm's package is never loaded here, so "missing" is real.
+// A fresh jest worker module registry: wasm's and webgpu's packages are never loaded here, so "missing" is real.
 test('with no native package and no wasm package, the cpu backend is used', async () => {
-  const missing = new Set(['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node', '@tensorflow/tfjs-backend-wasm']);
+  const missing = new Set(['@tensorflow/tfjs-node-gpu', 'webgpu', '@tensorflow/tfjs-node', '@tensorflow/tfjs-backend-wasm']);
   const info = await initBackend({
     env: {},
     load: (pkg) => {
@@ -12,6 +12,6 @@ test('with no native package and no wasm package, the cpu backend is used', asyn
     },
   });
   expect(info.name).toBe('cpu');
-  expect(info.skipped.map((s) => s.name)).toEqual(['node-gpu', 'node', 'wasm']);
+  expect(info.skipped.map((s) => s.name)).toEqual(['node-gpu', 'webgpu', 'node', 'wasm']);
   expect(tf.getBackend()).toBe('cpu');
 });

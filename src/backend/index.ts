@@ -1,17 +1,26 @@
 /**
- * Chooses the TensorFlow.js backend. Preference order: `@tensorflow/tfjs-node-gpu` (CUDA), then
- * `@tensorflow/tfjs-node` (native CPU), then `@tensorflow/tfjs-backend-wasm` (SIMD WebAssembly), then the
- * pure-JS `cpu` backend. The two native packages are optional peer dependencies: install one beside
- * saliency-lab (same version as @tensorflow/tfjs) and it is picked up at run time.
+ * Chooses the TensorFlow.js backend. Preference order: `@tensorflow/tfjs-node-gpu` (CUDA), then `webgpu`
+ * (`@tensorflow/tfjs-backend-webgpu` on Dawn from the npm package `webgpu`, when Dawn finds a hardware
+ * adapter; see webgpu.ts), then `@tensorflow/tfjs-node` (native CPU), then `@tensorflow/tfjs-backend-wasm`
+ * (SIMD WebAssembly), then the pure-JS `cpu` backend. The native and WebGPU packages are optional peer
+ * dependencies: install them beside saliency-lab and they are picked up at run time.
  *
- * The environment variable `SALIENCY_BACKEND` (one of `node-gpu`, `node`, `wasm`, `cpu`) overrides the
- * choice; an unknown name is a BackendError that lists the choices, and a named backend that cannot load
- * is an error too, never a silent fallback.
+ * The environment variable `SALIENCY_BACKEND` (one of BACKENDS) overrides the choice; an unknown name is a
+ * BackendError that lists the choices, and a named backend that cannot load is an error too, never a
+ * silent fallback. Naming `webgpu` also accepts a software adapter (lavapipe, SwiftShader).
  */
+import fs from 'fs';
+import path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { BackendError } from '../errors';
+import { PACKAGE_ROOT } from '../kernel/paths';
+import {
+  AdapterSummary, instrumentBackend, prepareWebGPU, readBackWebGPUTensors, requireDawn, watchDevice, webgpuInstallHint, WEBGPU_PACKAGES,
+} from './webgpu';
 
-export const BACKENDS = ['node-gpu', 'node', 'wasm', 'cpu'] as const;
+export type { AdapterSummary } from './webgpu';
+
+export const BACKENDS = ['node-gpu', 'webgpu', 'node', 'wasm', 'cpu'] as const;
 export type BackendName = (typeof BACKENDS)[number];
 
 /** What is in use, as `backendInfo()` reports it. */
@@ -26,16 +35,22 @@ export interface BackendInfo {
   chosenBy: 'SALIENCY_BACKEND' | 'setBackend' | 'auto';
   /** Backends tried before it that could not load, with the reason. */
   skipped: { name: BackendName; reason: string }[];
+  /** webgpu only: the adapter in use. */
+  adapter?: AdapterSummary;
+  /** Set when the backend stopped working (webgpu: the device was lost); the next `ready()` chooses again. */
+  lost?: string;
 }
 
 const PACKAGES: Record<BackendName, string> = {
   'node-gpu': '@tensorflow/tfjs-node-gpu',
+  webgpu: WEBGPU_PACKAGES.tfjs,
   node: '@tensorflow/tfjs-node',
   wasm: '@tensorflow/tfjs-backend-wasm',
   cpu: '@tensorflow/tfjs-backend-cpu',
 };
 const TF_NAMES: Record<BackendName, string> = {
   'node-gpu': 'tensorflow',
+  webgpu: 'webgpu',
   node: 'tensorflow',
   wasm: 'wasm',
   cpu: 'cpu',
@@ -56,7 +71,9 @@ export interface InitOptions {
 let current: BackendInfo | null = null;
 let pending: Promise<BackendInfo> | null = null;
 
-function defaultLoad(pkg: string): unknown {
+/** The default package loader (`require`, and for `webgpu` its binary where require cannot load it). */
+export function loadPackage(pkg: string): unknown {
+  if (pkg === WEBGPU_PACKAGES.dawn) return requireDawn();
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   return require(pkg);
 }
@@ -68,9 +85,15 @@ function checkName(where: string, name: string, source: string): BackendName {
   return name as BackendName;
 }
 
-/** Loads one backend's package and makes it the active tfjs backend. Throws with the reason on failure. */
-async function activate(name: BackendName, load: PackageLoader): Promise<void> {
-  if (name !== 'cpu') {
+/**
+ * Loads one backend's package and makes it the active tfjs backend. Throws with the reason on failure.
+ * `named`: chosen by name (a software WebGPU adapter is accepted then). Returns the adapter for webgpu.
+ */
+async function activate(name: BackendName, load: PackageLoader, named: boolean): Promise<AdapterSummary | undefined> {
+  const adapter = name === 'webgpu' ? await prepareWebGPU(load, named) : undefined;
+  // Tensors still on webgpu move to the new backend through a synchronous read, which Node cannot do there.
+  if (name !== 'webgpu') await readBackWebGPUTensors();
+  if (name !== 'cpu' && name !== 'webgpu') {
     try {
       load(PACKAGES[name]);
     } catch (e) {
@@ -89,6 +112,13 @@ async function activate(name: BackendName, load: PackageLoader): Promise<void> {
   const ok = await tf.setBackend(tfName);
   if (!ok) throw new Error(`tfjs could not initialize the "${tfName}" backend`);
   await tf.ready();
+  if (name === 'webgpu') {
+    instrumentBackend();
+    watchDevice((reason) => {
+      if (current?.name === 'webgpu') current = { ...current, lost: `the GPU device was lost: ${reason}` };
+    });
+  }
+  return adapter;
 }
 
 /**
@@ -108,21 +138,23 @@ let queue: Promise<unknown> = Promise.resolve();
 async function choose(options: InitOptions): Promise<BackendInfo> {
   const where = 'initBackend';
   const env = options.env ?? process.env;
-  const load = options.load ?? defaultLoad;
+  const load = options.load ?? loadPackage;
   const fromEnv = env.SALIENCY_BACKEND?.trim();
 
   if (options.backend !== undefined || fromEnv) {
     const name = options.backend !== undefined
       ? checkName(where, options.backend, 'the backend option')
       : checkName(where, fromEnv as string, 'SALIENCY_BACKEND');
+    let adapter: AdapterSummary | undefined;
     try {
-      await activate(name, load);
+      adapter = await activate(name, load, true);
     } catch (e) {
       throw new BackendError(where, `backend "${name}" cannot be used: ${(e as Error).message}. ${howToInstall(name)}`);
     }
     current = {
       name, tfBackend: TF_NAMES[name], package: PACKAGES[name],
       chosenBy: options.backend !== undefined ? 'setBackend' : 'SALIENCY_BACKEND', skipped: [],
+      ...(adapter ? { adapter } : {}),
     };
     return current;
   }
@@ -130,8 +162,8 @@ async function choose(options: InitOptions): Promise<BackendInfo> {
   const skipped: BackendInfo['skipped'] = [];
   for (const name of BACKENDS) {
     try {
-      await activate(name, load);
-      current = { name, tfBackend: TF_NAMES[name], package: PACKAGES[name], chosenBy: 'auto', skipped };
+      const adapter = await activate(name, load, false);
+      current = { name, tfBackend: TF_NAMES[name], package: PACKAGES[name], chosenBy: 'auto', skipped, ...(adapter ? { adapter } : {}) };
       return current;
     } catch (e) {
       skipped.push({ name, reason: (e as Error).message });
@@ -146,6 +178,8 @@ function howToInstall(name: BackendName): string {
       return `Install it with \`npm install @tensorflow/tfjs-node-gpu@${tf.version_core}\` on a machine with CUDA, or choose another backend: ${BACKENDS.join(', ')}.`;
     case 'node':
       return `Install it with \`npm install @tensorflow/tfjs-node@${tf.version_core}\`, or choose another backend: ${BACKENDS.join(', ')}.`;
+    case 'webgpu':
+      return `It needs \`${webgpuInstallHint(peerDependencies())}\` and a GPU driver Dawn can use (Linux: Vulkan), or choose another backend: ${BACKENDS.join(', ')}.`;
     default:
       return `Choices: ${BACKENDS.join(', ')}.`;
   }
@@ -156,13 +190,23 @@ function howToInstall(name: BackendName): string {
  * it. Every public method awaits this, so users need not call anything first.
  */
 export function ready(): Promise<BackendInfo> {
-  if (current && tf.getBackend() === current.tfBackend) return Promise.resolve(current);
+  if (current && !current.lost && tf.getBackend() === current.tfBackend) return Promise.resolve(current);
   if (!pending) {
     pending = initBackend().finally(() => {
       pending = null;
     });
   }
   return pending;
+}
+
+/** This package's peerDependencies (the versions the install hints name). */
+function peerDependencies(): Record<string, string> {
+  try {
+    const pkg = JSON.parse(fs.readFileSync(path.join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { peerDependencies?: Record<string, string> };
+    return pkg.peerDependencies ?? {};
+  } catch {
+    return {};
+  }
 }
 
 /** Switches to a named backend (an explicit choice that later `ready()` calls keep). */
