@@ -12,13 +12,6 @@ import * as ts from 'typescript';
 
 const SRC = path.join(__dirname, '..', '..', 'src');
 
-/**
- * Cycles known on main, as sorted lists of the files in one strongly connected component.
- * TODO(issue 9 part 3): the capture work in src/models removes the gradient-rules ↔ fast-kernels cycle;
- * delete this entry when it lands (an entry that matches no cycle allows nothing, but hides that it is done).
- */
-const KNOWN_CYCLES: string[][] = [['models/fast-kernels.ts', 'models/gradient-rules.ts']];
-
 function sourceFiles(dir: string): string[] {
   return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
     const p = path.join(dir, e.name);
@@ -95,10 +88,9 @@ describe('the import graph of src/', () => {
   const found = cycles(graph);
   const key = (c: string[]) => c.join(' ↔ ');
 
-  test('has no import cycle (besides the known one that issue 9 part 3 removes)', () => {
+  test('has no import cycle', () => {
     expect(files.length).toBeGreaterThan(50);
-    const known = new Set(KNOWN_CYCLES.map(key));
-    expect(found.map(key).filter((c) => !known.has(c))).toEqual([]);
+    expect(found.map(key)).toEqual([]);
   });
 
   test('the detector finds a cycle, and finds it through require() too', () => {
