@@ -1,0 +1,6 @@
+// widgets: the kernel side of the saliency-lab Jupyter widgets. Public names only; re-exported from
+// src/index.ts. The front end (src/widgets/frontend) is built separately by scripts/build-widgets.js.
+export { MODULE_NAME, MODULE_VERSION } from './module';
+export { Widget, WidgetError } from './kernel/widget';
+export { ProgressBar, progress, PROGRESS_STATUSES } from './kernel/progress';
+export type { ProgressOptions, ProgressStatus } from './kernel/progress';
