@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Builds the widget front end (src/widgets/frontend) twice from one esbuild bundle of the sources:
-//   dist/widgets.js        AMD module for HTML exports and VS Code (CDN: saliency-lab@<version>/dist/widgets.js)
+//   dist/widgets/frontend.js  AMD module for HTML exports and VS Code (CDN: saliency-lab@<version>/dist/widgets/frontend.js)
 //   dist/labextension/     JupyterLab 4 prebuilt extension, built by @jupyterlab/builder (no Python needed)
 // @jupyter-widgets/base is external in both: the page's widget manager provides it.
 // Usage: node scripts/build-widgets.js [--amd-only]
@@ -14,6 +14,7 @@ const root = path.join(__dirname, '..');
 const pkg = require(path.join(root, 'package.json'));
 const BASE = '@jupyter-widgets/base';
 const BASE_RANGE = '^6.0.0';
+const AMD_PATH = path.join(root, 'dist', 'widgets', 'frontend.js');
 
 async function bundle(entry, format) {
   const r = await esbuild.build({
@@ -43,8 +44,8 @@ async function buildAmd() {
     '});',
     '',
   ].join('\n');
-  fs.mkdirSync(path.join(root, 'dist'), { recursive: true });
-  fs.writeFileSync(path.join(root, 'dist', 'widgets.js'), amd);
+  fs.mkdirSync(path.dirname(AMD_PATH), { recursive: true });
+  fs.writeFileSync(AMD_PATH, amd);
   return amd.length;
 }
 
@@ -85,7 +86,7 @@ async function buildLabExtension() {
 
 async function main() {
   const amdBytes = await buildAmd();
-  console.log(`dist/widgets.js: ${(amdBytes / 1024).toFixed(0)} KiB (AMD)`);
+  console.log(`${path.relative(root, AMD_PATH)}: ${(amdBytes / 1024).toFixed(0)} KiB (AMD)`);
   if (process.argv.includes('--amd-only')) return;
   const entry = await buildLabExtension();
   console.log(`dist/labextension: ${entry}`);

@@ -36,7 +36,7 @@ describe('widget protocol', () => {
 
   test('the module name and version come from package.json', () => {
     const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'));
-    expect(MODULE_NAME).toBe(`${pkg.name}/widgets`);
+    expect(MODULE_NAME).toBe(`${pkg.name}/widgets/frontend`);
     expect(MODULE_VERSION).toBe(pkg.version);
     expect(MODULE_SEMVER).toBe(`^${pkg.version}`);
   });

@@ -1,7 +1,7 @@
 /**
  * The saliency-lab widget module as the widget managers load it: every model and view by the
  * `_model_name` / `_view_name` the kernel sends. The JupyterLab plugin registers it; the AMD bundle
- * (dist/widgets.js) is it for HTML exports and VS Code.
+ * (dist/widgets/frontend.js) is it for HTML exports and VS Code.
  */
 export { ProgressModel, ProgressView } from './progress';
 export { MODULE_NAME, MODULE_VERSION } from '../module';
