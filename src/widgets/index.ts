@@ -4,3 +4,5 @@ export { MODULE_NAME, MODULE_VERSION } from './module';
 export { Widget, WidgetError } from './kernel/widget';
 export { ProgressBar, progress, PROGRESS_STATUSES } from './kernel/progress';
 export type { ProgressOptions, ProgressStatus } from './kernel/progress';
+export { HeatmapExplorer, heatmapExplorer } from './kernel/heatmap-explorer';
+export type { HeatmapExplorerOptions } from './kernel/heatmap-explorer';

@@ -30,3 +30,58 @@ const bar = progress('demo', { total: 4 });`);
   const after = await env.shot(id, 'progress-3');
   expect(after.equals(before)).toBe(false);
 });
+
+/** Screenshots of a widget part before and after each change differ. */
+async function changes(id: string, role: string, steps: [string, string | number][]): Promise<void> {
+  let before = await env.part(id, role);
+  for (const [key, value] of steps) {
+    await env.control(id, key, value);
+    await env.page.waitForTimeout(50);
+    const after = await env.part(id, role);
+    if (after.equals(before)) throw new Error(`control ${key} = ${value} did not change the pixels`);
+    before = after;
+  }
+}
+
+describe('heatmapExplorer', () => {
+  let id = '';
+  beforeAll(async () => {
+    const r = await env.ok(`import * as tf from '@tensorflow/tfjs';
+import { loadModel, heatmapExplorer, data, SHAPE_CLASSES } from 'saliency-lab';
+const model = await loadModel('shapes');
+const { images } = data.shapes({ n: 3, seed: 6 });
+const hx = await heatmapExplorer(model, images, { classes: SHAPE_CLASSES });
+hx`);
+    expect(r.widgets).toHaveLength(1);
+    expect(r.texts[0]).toContain('heatmapExplorer: 3 images 64×64');
+    id = r.widgets[0];
+    await env.widget(id).locator('canvas[data-role=view]').waitFor();
+  });
+
+  test('renders; every look-only control changes the pixels without the kernel', async () => {
+    await env.shot(id, 'heatmap-explorer');
+    await changes(id, 'view', [
+      ['opacity', 0.9], ['colormap', 'viridis'], ['normalization', 'percentile'], ['percentile', 90],
+      ['mask', 'threshold'], ['threshold', 0.5], ['mask', 'topk'], ['topk', 5], ['mask', 'none'], ['normalization', 'signed'],
+      ['sigma', 3], ['method', 1], ['page', 2],
+    ]);
+  });
+
+  test('hover shows the value under the pointer', async () => {
+    const box = (await env.widget(id).locator('canvas[data-role=view]').boundingBox())!;
+    await env.page.mouse.move(box.x + 40, box.y + 40);
+    await expect(env.widget(id).locator('[data-role=readout]').textContent()).resolves.toMatch(/^\(\d+, \d+\) value -?[\d.e+-]+; scale/);
+  });
+
+  test('a target from the top predictions recomputes the maps in the kernel', async () => {
+    await env.control(id, 'page', 0);
+    const before = await env.part(id, 'view');
+    const other = await env.widget(id).locator('[data-control=target] option').nth(1).getAttribute('value');
+    await env.control(id, 'target', other!);
+    await env.waitKernel("(hx.get('targets') as number[])[0]", other!);
+    await env.waitKernel("hx.get('status')", 'idle');
+    await env.page.waitForTimeout(300);
+    const after = await env.part(id, 'view');
+    expect(after.equals(before)).toBe(false);
+  });
+});

@@ -195,10 +195,3 @@ export function pixelAt(c: HTMLCanvasElement, e: MouseEvent): { x: number; y: nu
   const y = Math.floor(((e.clientY - r.top) / r.height) * c.height);
   return x >= 0 && y >= 0 && x < c.width && y < c.height ? { x, y } : null;
 }
-
-/** Short number formatting for readouts and scale labels. */
-export function fmt(v: number): string {
-  if (!Number.isFinite(v)) return String(v);
-  const a = Math.abs(v);
-  return a !== 0 && (a < 1e-3 || a >= 1e4) ? v.toExponential(2) : v.toFixed(a < 1 ? 4 : 2);
-}

@@ -4,4 +4,5 @@
  * (dist/widgets/frontend.js) is it for HTML exports and VS Code.
  */
 export { ProgressModel, ProgressView } from './progress';
+export { HeatmapExplorerModel, HeatmapExplorerView } from './heatmap-explorer';
 export { MODULE_NAME, MODULE_VERSION } from '../module';

@@ -152,6 +152,42 @@ export class BrowserEnv {
     return r;
   }
 
+  /** Sets model attributes from the browser (as a control does) and sends them to the kernel. */
+  async setState(modelId: string, state: Record<string, unknown>): Promise<void> {
+    await this.page.evaluate(async ([id, st]) => {
+      const sl = await (window as unknown as { sl: Promise<{ setState(id: string, s: unknown): Promise<void> }> }).sl;
+      await sl.setState(id as string, st);
+    }, [modelId, state] as const);
+  }
+
+  /** Sets a control of a widget (an input's or select's value) and fires the event a user's change fires. */
+  async control(modelId: string, key: string, value: string | number): Promise<void> {
+    await this.widget(modelId).locator(`[data-control="${key}"]`).evaluate((e, v) => {
+      const input = e as HTMLInputElement | HTMLSelectElement;
+      input.value = String(v);
+      input.dispatchEvent(new Event(input.tagName === 'SELECT' ? 'change' : 'input', { bubbles: true }));
+    }, value);
+  }
+
+  /** A PNG of one element (by data-role) of a widget. */
+  async part(modelId: string, role: string, name?: string): Promise<Buffer> {
+    const loc = this.widget(modelId).locator(`[data-role="${role}"]`).first();
+    return loc.screenshot(name ? { path: path.join(SCREENSHOTS, `${name}.png`), animations: 'disabled' } : { animations: 'disabled' });
+  }
+
+  /** Waits until a cell's expression (evaluated in the kernel) prints `expected`. */
+  async waitKernel(expr: string, expected: string, timeoutMs = 30_000): Promise<void> {
+    const end = Date.now() + timeoutMs;
+    let last = '';
+    while (Date.now() < end) {
+      const r = await this.run(`console.log(String(${expr}))`);
+      last = r.stdout.trim();
+      if (last === expected) return;
+      await new Promise((res) => setTimeout(res, 200));
+    }
+    throw new Error(`kernel: ${expr} is ${JSON.stringify(last)}, not ${JSON.stringify(expected)}`);
+  }
+
   /** The output element of a widget. */
   widget(modelId: string) {
     return this.page.locator(`.widget-output[data-model-id="${modelId}"]`);

@@ -172,7 +172,14 @@ async function start() {
     return result;
   }
 
-  return { run, module: { name: ext.name, version: ext.version, exports: Object.keys(ext.exports) }, kernelId: kernel.id, log, restored: shown.length };
+  /** Sets attributes of a model from the browser side and sends them, as a control would. */
+  async function setState(modelId: string, state: Record<string, unknown>): Promise<void> {
+    const model = await manager.get_model(modelId);
+    model.set(state);
+    model.save_changes();
+  }
+
+  return { run, setState, module: { name: ext.name, version: ext.version, exports: Object.keys(ext.exports) }, kernelId: kernel.id, log, restored: shown.length };
 }
 
 (window as unknown as { sl: Promise<unknown> }).sl = start();
