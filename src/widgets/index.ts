@@ -6,3 +6,5 @@ export { ProgressBar, progress, PROGRESS_STATUSES } from './kernel/progress';
 export type { ProgressOptions, ProgressStatus } from './kernel/progress';
 export { HeatmapExplorer, heatmapExplorer } from './kernel/heatmap-explorer';
 export type { HeatmapExplorerOptions } from './kernel/heatmap-explorer';
+export { OcclusionExplorer, occlusionExplorer } from './kernel/occlusion-explorer';
+export type { OcclusionExplorerOptions } from './kernel/occlusion-explorer';

@@ -9,7 +9,13 @@ import { MODULE_NAME, MODULE_VERSION } from '../../src/widgets/module';
 jest.setTimeout(180_000);
 
 const env = new BrowserEnv();
-beforeAll(() => env.start(), 120_000);
+beforeAll(async () => {
+  await env.start();
+  await env.ok(`import * as tf from '@tensorflow/tfjs';
+import { loadModel, data, SHAPE_CLASSES } from 'saliency-lab';
+const model = await loadModel('shapes');
+const { images } = data.shapes({ n: 3, seed: 6 });`);
+}, 120_000);
 afterAll(() => env.close(), 30_000);
 
 test('the built extension registers the module the kernel names, with the package version', () => {
@@ -46,10 +52,7 @@ async function changes(id: string, role: string, steps: [string, string | number
 describe('heatmapExplorer', () => {
   let id = '';
   beforeAll(async () => {
-    const r = await env.ok(`import * as tf from '@tensorflow/tfjs';
-import { loadModel, heatmapExplorer, data, SHAPE_CLASSES } from 'saliency-lab';
-const model = await loadModel('shapes');
-const { images } = data.shapes({ n: 3, seed: 6 });
+    const r = await env.ok(`import { heatmapExplorer } from 'saliency-lab';
 const hx = await heatmapExplorer(model, images, { classes: SHAPE_CLASSES });
 hx`);
     expect(r.widgets).toHaveLength(1);
@@ -83,5 +86,62 @@ hx`);
     await env.page.waitForTimeout(300);
     const after = await env.part(id, 'view');
     expect(after.equals(before)).toBe(false);
+  });
+});
+
+describe('occlusionExplorer', () => {
+  let id = '';
+  beforeAll(async () => {
+    const r = await env.ok(`import { occlusionExplorer } from 'saliency-lab';
+const ox = await occlusionExplorer(model, images.slice([0, 0, 0, 0], [1, -1, -1, -1]), { batchSize: 16, debounce: 50 });
+ox`);
+    id = r.widgets[0];
+    expect(r.texts[0]).toBe('occlusionExplorer: 64×64 image, window 8, stride 4, baseline zeros (done)');
+    await env.widget(id).locator('canvas[data-role=view]').waitFor();
+  });
+
+  test('renders the first map; look-only controls change the pixels', async () => {
+    await env.shot(id, 'occlusion-explorer');
+    await changes(id, 'view', [['opacity', 0.9], ['colormap', 'inferno'], ['sigma', 2]]);
+  });
+
+  test('a new patch size recomputes in the kernel: the progress advances and partial maps arrive', async () => {
+    await env.watch(id, 'done');
+    await env.watch(id, 'map');
+    const before = await env.part(id, 'view');
+    await env.control(id, 'window', 12);
+    await env.waitKernel("ox.get('status')", 'done');
+    await env.waitKernel("ox.get('window')", '12');
+    await env.page.waitForFunction((mid) => document.querySelector(`[data-model-id="${mid}"] [data-role=progress-text]`)?.textContent?.endsWith('done'), id);
+    const done = (await env.watched(id, 'done')) as number[];
+    expect(new Set(done).size).toBeGreaterThan(2);
+    expect(done).toEqual([...done].sort((a, b) => a - b));
+    expect((await env.watched(id, 'map')).length).toBeGreaterThan(2);
+    expect((await env.part(id, 'view')).equals(before)).toBe(false);
+  });
+
+  test("cancel stops the kernel's work within a second", async () => {
+    await env.watch(id, 'done');
+    await env.control(id, 'stride', 1);
+    await env.control(id, 'window', 3);
+    await env.page.waitForFunction((mid) => (document.querySelector(`[data-model-id="${mid}"] [data-role=progress-text]`)?.textContent ?? '').includes('running'), id);
+    await env.widget(id).locator('[data-control=cancel]').click();
+    await env.waitKernel("ox.get('status')", 'cancelled');
+    await env.waitKernel('ox.lastRun?.cancelled', 'true');
+    const r = await env.ok('console.log(JSON.stringify(ox.lastRun))');
+    const run = JSON.parse(r.stdout);
+    expect(run.stopAfterCancel).toBeLessThan(1000);
+    const done = (await env.watched(id, 'done')) as number[];
+    const total = Number((await env.ok("console.log(ox.get('total'))")).stdout);
+    expect(Math.max(...done)).toBeLessThan(total);
+  });
+
+  test('bad values from the browser show a message in the widget; the kernel goes on', async () => {
+    await env.setState(id, { window: 0 });
+    await env.page.waitForFunction((mid) => (document.querySelector(`[data-model-id="${mid}"] [data-role=message]`)?.textContent ?? '').includes('window must be an integer from 1 to 64'), id);
+    await env.setState(id, { stride: 100 });
+    await env.page.waitForFunction((mid) => (document.querySelector(`[data-model-id="${mid}"] [data-role=message]`)?.textContent ?? '').includes('stride must be an integer from 1 to 64'), id);
+    await env.waitKernel("ox.get('window')", '3');
+    expect((await env.ok('console.log(1 + 1)')).stdout.trim()).toBe('2');
   });
 });

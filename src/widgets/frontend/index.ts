@@ -5,4 +5,5 @@
  */
 export { ProgressModel, ProgressView } from './progress';
 export { HeatmapExplorerModel, HeatmapExplorerView } from './heatmap-explorer';
+export { OcclusionExplorerModel, OcclusionExplorerView } from './occlusion-explorer';
 export { MODULE_NAME, MODULE_VERSION } from '../module';

@@ -188,6 +188,22 @@ export class BrowserEnv {
     throw new Error(`kernel: ${expr} is ${JSON.stringify(last)}, not ${JSON.stringify(expected)}`);
   }
 
+  /** Starts recording the values an attribute of a model takes in the browser. */
+  async watch(modelId: string, attr: string): Promise<void> {
+    await this.page.evaluate(async ([id, a]) => {
+      const sl = await (window as unknown as { sl: Promise<{ watch(id: string, a: string): Promise<void> }> }).sl;
+      await sl.watch(id, a);
+    }, [modelId, attr] as const);
+  }
+
+  /** The values recorded since watch() (objects as "object"). */
+  async watched(modelId: string, attr: string): Promise<unknown[]> {
+    return this.page.evaluate(async (key) => {
+      const sl = await (window as unknown as { sl: Promise<{ watched: Record<string, unknown[]> }> }).sl;
+      return sl.watched[key] ?? [];
+    }, `${modelId}/${attr}`);
+  }
+
   /** The output element of a widget. */
   widget(modelId: string) {
     return this.page.locator(`.widget-output[data-model-id="${modelId}"]`);

@@ -179,7 +179,19 @@ async function start() {
     model.save_changes();
   }
 
-  return { run, setState, module: { name: ext.name, version: ext.version, exports: Object.keys(ext.exports) }, kernelId: kernel.id, log, restored: shown.length };
+  /** Counts the changes of one attribute of a model from now on, and records its values. */
+  const watched: Record<string, unknown[]> = {};
+  async function watch(modelId: string, attr: string): Promise<void> {
+    const model = await manager.get_model(modelId);
+    const key = `${modelId}/${attr}`;
+    watched[key] = [];
+    model.on(`change:${attr}`, () => {
+      const v = model.get(attr);
+      watched[key].push(typeof v === 'object' && v !== null ? 'object' : v);
+    });
+  }
+
+  return { run, setState, watch, watched, module: { name: ext.name, version: ext.version, exports: Object.keys(ext.exports) }, kernelId: kernel.id, log, restored: shown.length };
 }
 
 (window as unknown as { sl: Promise<unknown> }).sl = start();
