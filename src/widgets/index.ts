@@ -8,3 +8,5 @@ export { HeatmapExplorer, heatmapExplorer } from './kernel/heatmap-explorer';
 export type { HeatmapExplorerOptions } from './kernel/heatmap-explorer';
 export { OcclusionExplorer, occlusionExplorer } from './kernel/occlusion-explorer';
 export type { OcclusionExplorerOptions } from './kernel/occlusion-explorer';
+export { ActivationGallery, activationGallery } from './kernel/activation-gallery';
+export type { ActivationGalleryOptions } from './kernel/activation-gallery';

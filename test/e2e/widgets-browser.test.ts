@@ -145,3 +145,61 @@ ox`);
     expect((await env.ok('console.log(1 + 1)')).stdout.trim()).toBe('2');
   });
 });
+
+describe('activationGallery', () => {
+  let id = '';
+  beforeAll(async () => {
+    const r = await env.ok(`import { activationGallery, listLayers } from 'saliency-lab';
+const ag = await activationGallery(model, images.slice([0, 0, 0, 0], [1, -1, -1, -1]), { pageSize: 16, filterSteps: 16 });
+ag`);
+    id = r.widgets[0];
+    await env.widget(id).locator('canvas[data-role=view]').waitFor();
+  });
+
+  test('the layer picker lists every layer with a 4-D output', async () => {
+    const expected = (await env.ok("console.log(JSON.stringify(listLayers(model).filter((l) => l.outputShape?.length === 4).map((l) => l.name)))")).stdout;
+    const options = await env.widget(id).locator('[data-control=layer] option').evaluateAll((os) => os.map((o) => (o as HTMLOptionElement).value));
+    expect(options).toEqual(JSON.parse(expected));
+    expect(options.length).toBeGreaterThan(3);
+  });
+
+  test('sort, scale, page and a click to enlarge change the pixels in the browser; hover reads values', async () => {
+    await env.shot(id, 'activation-gallery-0');
+    await changes(id, 'view', [['sort', 'max'], ['scale', 'per-channel'], ['sort', 'mean'], ['colormap', 'magma']]);
+    const before = await env.part(id, 'view');
+    await env.widget(id).locator('[data-control=next]').click();
+    await env.page.waitForTimeout(50);
+    const paged = await env.part(id, 'view');
+    expect(paged.equals(before)).toBe(false);
+    const box = (await env.widget(id).locator('canvas[data-role=view]').boundingBox())!;
+    await env.page.mouse.click(box.x + 20, box.y + 20);
+    await env.waitKernel("Number(ag.get('selected')) >= 0", 'true');
+    expect((await env.part(id, 'view')).equals(paged)).toBe(false);
+    await env.page.mouse.move(box.x + 22, box.y + 22);
+    await expect(env.widget(id).locator('[data-role=readout]').textContent()).resolves.toMatch(/^channel \d+ \(\d+, \d+\) activation/);
+    await env.shot(id, 'activation-gallery');
+  });
+
+  test('switching layers computes the new layer in the kernel', async () => {
+    const options = await env.widget(id).locator('[data-control=layer] option').evaluateAll((os) => os.map((o) => (o as HTMLOptionElement).value));
+    const before = await env.part(id, 'view');
+    await env.control(id, 'layer', options[0]);
+    await env.waitKernel("(ag.get('activations') as any).shape.join('x')", (await env.ok(`console.log(listLayers(model).find((l) => l.name === ${JSON.stringify(options[0])})!.outputShape!.slice(1).reverse().slice(0, 1).concat(listLayers(model).find((l) => l.name === ${JSON.stringify(options[0])})!.outputShape!.slice(1, 3)).join('x'))`)).stdout.trim());
+    await env.page.waitForTimeout(200);
+    expect((await env.part(id, 'view')).equals(before)).toBe(false);
+  });
+
+  test('filter visualizations on request appear under their tiles', async () => {
+    const before = await env.part(id, 'view');
+    await env.widget(id).locator('[data-control=filters]').click();
+    await env.waitKernel("ag.get('filterStatus')", 'done', 60_000);
+    await env.page.waitForTimeout(200);
+    expect((await env.part(id, 'view')).equals(before)).toBe(false);
+    await env.shot(id, 'activation-gallery-filters');
+  });
+
+  test('an unknown layer from the browser shows the layers in a message', async () => {
+    await env.setState(id, { layer: 'conv99' });
+    await env.page.waitForFunction((mid) => (document.querySelector(`[data-model-id="${mid}"] [data-role=message]`)?.textContent ?? '').includes('unknown layer "conv99"; layers:'), id);
+  });
+});

@@ -6,4 +6,5 @@
 export { ProgressModel, ProgressView } from './progress';
 export { HeatmapExplorerModel, HeatmapExplorerView } from './heatmap-explorer';
 export { OcclusionExplorerModel, OcclusionExplorerView } from './occlusion-explorer';
+export { ActivationGalleryModel, ActivationGalleryView } from './activation-gallery';
 export { MODULE_NAME, MODULE_VERSION } from '../module';
