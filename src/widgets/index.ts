@@ -10,3 +10,5 @@ export { OcclusionExplorer, occlusionExplorer } from './kernel/occlusion-explore
 export type { OcclusionExplorerOptions } from './kernel/occlusion-explorer';
 export { ActivationGallery, activationGallery } from './kernel/activation-gallery';
 export type { ActivationGalleryOptions } from './kernel/activation-gallery';
+export { CompareMethods, compareMethods } from './kernel/compare-methods';
+export type { CompareMethodsOptions } from './kernel/compare-methods';

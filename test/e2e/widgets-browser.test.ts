@@ -203,3 +203,38 @@ ag`);
     await env.page.waitForFunction((mid) => (document.querySelector(`[data-model-id="${mid}"] [data-role=message]`)?.textContent ?? '').includes('unknown layer "conv99"; layers:'), id);
   });
 });
+
+describe('compareMethods', () => {
+  let id = '';
+  beforeAll(async () => {
+    const r = await env.ok(`import { compareMethods } from 'saliency-lab';
+const cm = await compareMethods(model, images.slice([0, 0, 0, 0], [2, -1, -1, -1]), { methods: ['saliencyMap', 'integratedGradients', 'gradCam'], methodOptions: { integratedGradients: { steps: 16 } } });
+cm`);
+    id = r.widgets[0];
+    expect(r.texts[0]).toBe('compareMethods: 2 images × saliencyMap, integratedGradients, gradCam (scale shared)');
+    await env.widget(id).locator('canvas[data-role=view]').waitFor();
+  });
+
+  test('renders the grid on one shared scale; scale and look controls change the pixels', async () => {
+    await expect(env.widget(id).locator('[data-role=scale]').textContent()).resolves.toMatch(/^one scale for all maps: /);
+    await env.shot(id, 'compare-methods');
+    await changes(id, 'view', [['scale', 'per-method'], ['scale', 'per-map'], ['colormap', 'inferno'], ['opacity', 1], ['sigma', 2]]);
+  });
+});
+
+describe('a page reload', () => {
+  test('restores every widget from the live kernel', async () => {
+    const ids = await env.page.evaluate(() => Array.from(document.querySelectorAll('.widget-output')).map((e) => (e as HTMLElement).dataset.modelId as string));
+    const shots = await Promise.all(ids.map((i) => env.part(i, 'view').catch(() => null)));
+    const info = await env.open(true);
+    expect(info.restored).toBe(ids.length);
+    const after = await env.page.evaluate(() => Array.from(document.querySelectorAll('.widget-output')).map((e) => (e as HTMLElement).dataset.modelId as string));
+    expect(after).toEqual(ids);
+    for (let i = 0; i < ids.length; i++) {
+      if (!shots[i]) continue;
+      await env.widget(ids[i]).locator('canvas[data-role=view]').waitFor();
+      expect((await env.part(ids[i], 'view')).equals(shots[i] as Buffer)).toBe(true);
+    }
+    expect(env.pageErrors).toEqual([]);
+  });
+});

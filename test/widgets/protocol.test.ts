@@ -101,7 +101,7 @@ describe('widget protocol', () => {
     const [states] = host().sent;
     expect(states.data.method).toBe('update_states');
     expect((states.data.states as Record<string, { model_name: string }>)[w.modelId].model_name).toBe('ProbeModel');
-    expect(states.data.buffer_paths).toEqual([[w.modelId, 'map', 'data']]);
+    expect(states.data.buffer_paths).toEqual([[w.modelId, 'state', 'map', 'data']]);
     expect(states.buffers).toHaveLength(1);
     w.close();
   });

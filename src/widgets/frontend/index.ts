@@ -7,4 +7,5 @@ export { ProgressModel, ProgressView } from './progress';
 export { HeatmapExplorerModel, HeatmapExplorerView } from './heatmap-explorer';
 export { OcclusionExplorerModel, OcclusionExplorerView } from './occlusion-explorer';
 export { ActivationGalleryModel, ActivationGalleryView } from './activation-gallery';
+export { CompareMethodsModel, CompareMethodsView } from './compare-methods';
 export { MODULE_NAME, MODULE_VERSION } from '../module';

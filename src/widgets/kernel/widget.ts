@@ -108,7 +108,7 @@ function ensureControlTarget(): void {
       for (const [id, w] of registry()) {
         const s = splitBuffers(w.fullState());
         states[id] = { model_name: s.state._model_name as string, model_module: MODULE_NAME, model_module_version: MODULE_SEMVER, state: s.state };
-        s.paths.forEach((p, i) => { paths.push([id, ...p]); buffers.push(s.buffers[i]); });
+        s.paths.forEach((p, i) => { paths.push([id, 'state', ...p]); buffers.push(s.buffers[i]); });
       }
       comm.send({ method: 'update_states', states, buffer_paths: paths }, { buffers });
     });
