@@ -3,8 +3,17 @@
  * @jupyter-widgets/html-manager with comm support and the *built* JupyterLab extension, Chromium through
  * playwright-core (see test/e2e/browser/harness.ts). One server, one kernel and one browser for all.
  */
-import { BrowserEnv } from './browser/harness';
-import { MODULE_NAME, MODULE_VERSION } from '../../src/widgets/module';
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import Ajv from 'ajv';
+import { BrowserEnv, SCREENSHOTS } from './browser/harness';
+import { PYTHON, ROOT } from '../kernel/helpers';
+import { MODULE_NAME, MODULE_SEMVER, MODULE_VERSION } from '../../src/widgets/module';
+import { WIDGET_VIEW_MIME } from '../../src/widgets/kernel/widget';
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const schema = require('@jupyter-widgets/schema');
 
 jest.setTimeout(180_000);
 
@@ -236,5 +245,87 @@ describe('a page reload', () => {
       expect((await env.part(ids[i], 'view')).equals(shots[i] as Buffer)).toBe(true);
     }
     expect(env.pageErrors).toEqual([]);
+  });
+});
+
+describe('a notebook with every widget, executed by nbconvert', () => {
+  const fixture = path.join(__dirname, 'fixtures', 'widgets.ipynb');
+  let dir = '';
+  let nb: { cells: { cell_type: string; outputs?: { output_type: string; data?: Record<string, unknown> }[] }[]; metadata: { widgets?: Record<string, unknown> } };
+  let html = '';
+  beforeAll(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'saliency-lab-nbconvert-'));
+    const jupyter = (args: string[]) => spawnSync(PYTHON, ['-m', 'nbconvert', ...args], { cwd: ROOT, env: env.jupyterEnv, encoding: 'utf8', timeout: 240_000 });
+    const run = jupyter(['--execute', '--to', 'notebook', '--ExecutePreprocessor.timeout=120', '--output-dir', dir, '--output', 'executed.ipynb', fixture]);
+    if (run.status !== 0) throw new Error(`nbconvert --execute failed:\n${run.stderr}`);
+    // Debian points require.js at a file:// path and the widget CDN at unpkg; a page from a web server
+    // cannot load file:// URLs, so use nbconvert's upstream defaults (what pip's nbconvert writes).
+    const conv = jupyter(['--to', 'html', '--output-dir', dir, '--HTMLExporter.require_js_url=https://cdnjs.cloudflare.com/ajax/libs/require.js/2.3.4/require.min.js',
+      '--HTMLExporter.jupyter_widgets_base_url=https://cdn.jsdelivr.net/npm/', path.join(dir, 'executed.ipynb')]);
+    if (conv.status !== 0) throw new Error(`nbconvert --to html failed:\n${conv.stderr}`);
+    nb = JSON.parse(fs.readFileSync(path.join(dir, 'executed.ipynb'), 'utf8'));
+    html = fs.readFileSync(path.join(dir, 'executed.html'), 'utf8');
+  }, 300_000);
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  const widgetOutputs = () => nb.cells.flatMap((c) => c.outputs ?? []).filter((o) => o.data?.[WIDGET_VIEW_MIME]);
+
+  test('saved widget state validates against @jupyter-widgets/schema v2 and holds each widget, binary data as base64 buffers', () => {
+    const state = nb.metadata.widgets?.['application/vnd.jupyter.widget-state+json'] as { state: Record<string, { model_name: string; buffers?: unknown[] }>; version_major: number; version_minor: number };
+    const validate = new Ajv({ allowUnionTypes: true }).compile(schema.v2.state);
+    expect(validate(state)).toBe(true);
+    expect([state.version_major, state.version_minor]).toEqual([2, 0]);
+    const names = Object.values(state.state).map((s) => s.model_name).sort();
+    expect(names).toEqual(['ActivationGalleryModel', 'CompareMethodsModel', 'HeatmapExplorerModel', 'OcclusionExplorerModel', 'ProgressModel']);
+    for (const s of Object.values(state.state)) if (s.model_name !== 'ProgressModel') expect(s.buffers?.length).toBeGreaterThan(0);
+    for (const o of widgetOutputs()) expect(Object.keys(state.state)).toContain((o.data![WIDGET_VIEW_MIME] as { model_id: string }).model_id);
+  });
+
+  test('every widget output carries a PNG of its view and a text line (GitHub-style renderers show them)', () => {
+    const outs = widgetOutputs();
+    expect(outs).toHaveLength(5);
+    for (const o of outs) {
+      const png = Buffer.from(o.data!['image/png'] as string, 'base64');
+      expect(png.subarray(1, 4).toString()).toBe('PNG');
+      expect([o.data!['text/plain']].flat().join('')).toMatch(/^(heatmapExplorer|occlusionExplorer|activationGallery|compareMethods|steps): /);
+    }
+    const shots = outs.map((o) => Buffer.from(o.data!['image/png'] as string, 'base64'));
+    const names = ['heatmap-explorer', 'occlusion-explorer', 'activation-gallery', 'compare-methods', 'progress'];
+    shots.forEach((b, i) => fs.writeFileSync(path.join(SCREENSHOTS, `fallback-${names[i]}.png`), b));
+  });
+
+  test('the HTML export shows every widget from saved state in Chromium (CDN requests answered from the built bundle)', async () => {
+    const page = await env.newPage();
+    const served: string[] = [];
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(String(e)));
+    await page.route('**/*', async (route) => {
+      const url = route.request().url();
+      const file = url === 'http://export.test/index.html' ? path.join(dir, 'executed.html')
+        : /cdnjs\.cloudflare\.com\/ajax\/libs\/require\.js\/.*\/require\.min\.js$/.test(url) ? require.resolve('requirejs/require.js')
+        : /cdn\.jsdelivr\.net\/npm\/@jupyter-widgets\/html-manager@[^/]+\/dist\/embed-amd\.js$/.test(url) ? require.resolve('@jupyter-widgets/html-manager/dist/embed-amd.js')
+        : decodeURIComponent(url) === `https://cdn.jsdelivr.net/npm/${MODULE_NAME.split('/')[0]}@${MODULE_SEMVER}/dist/${MODULE_NAME.split('/').slice(1).join('/')}.js` ? path.join(ROOT, 'dist', 'widgets', 'frontend.js')
+        : null;
+      if (!file) return route.abort();
+      served.push(url);
+      const type = file.endsWith('.html') ? 'text/html' : 'application/javascript';
+      await route.fulfill({ status: 200, contentType: type, body: fs.readFileSync(file) });
+    });
+    await page.goto('http://export.test/index.html');
+    await page.waitForFunction(() => document.querySelectorAll('.sl-widget').length >= 5, undefined, { timeout: 60_000 });
+    expect(served.some((u) => u.endsWith('/dist/widgets/frontend.js'))).toBe(true);
+    const canvases = await page.evaluate(() => Array.from(document.querySelectorAll('.sl-widget canvas[data-role=view]')).map((c) => {
+      const cv = c as HTMLCanvasElement;
+      const d = cv.getContext('2d')!.getImageData(0, 0, cv.width, cv.height).data;
+      let colored = 0;
+      for (let i = 0; i < d.length; i += 4) if (!(d[i] === 255 && d[i + 1] === 255 && d[i + 2] === 255)) colored++;
+      return colored;
+    }));
+    expect(canvases).toHaveLength(4);
+    for (const c of canvases) expect(c).toBeGreaterThan(1000);
+    await page.screenshot({ path: path.join(SCREENSHOTS, 'nbconvert-export.png'), fullPage: true });
+    expect(errors).toEqual([]);
+    expect(html).toContain('application/vnd.jupyter.widget-state+json');
+    await page.close();
   });
 });

@@ -204,6 +204,16 @@ export class BrowserEnv {
     }, `${modelId}/${attr}`);
   }
 
+  /** A new page in the same browser. */
+  async newPage(): Promise<Page> {
+    return (this.context as BrowserContext).newPage();
+  }
+
+  /** The kernelspec environment (JUPYTER_PATH) for Jupyter commands. */
+  get jupyterEnv(): NodeJS.ProcessEnv {
+    return (this.spec as KernelSpec).env;
+  }
+
   /** The output element of a widget. */
   widget(modelId: string) {
     return this.page.locator(`.widget-output[data-model-id="${modelId}"]`);
