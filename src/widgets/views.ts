@@ -4,7 +4,7 @@
  * encodes the same pixels as the `image/png` of the display bundle, so a renderer without the front end
  * shows what the live view showed. Browser-safe.
  */
-import { GLYPH_HEIGHT, drawText, textWidth } from '../viz/font';
+import { GLYPH_HEIGHT, drawText, textWidth } from '../viz/core';
 import type { WireArray } from './arrays';
 import { drawColorbar, drawHeatmap, drawImage, fillRect, normalizeMap, rangeOf, smoothed, type Look } from './render';
 

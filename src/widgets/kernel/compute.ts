@@ -8,9 +8,8 @@ import { InputError, LayerError, OptionError } from '../../errors';
 import { forwardScores } from '../../models/forward';
 import { listLayers } from '../../models/layers';
 import type { Model } from '../../models/types';
-import { checkInput, checkpoint, chunks, resolveTarget, rowSelector } from '../../methods/common';
 import { layerActivations } from '../../methods/layer-activations';
-import { windowSpans } from '../../methods/occlusion';
+import { planOcclusion, runOcclusion, type OcclusionContext } from '../../methods/occlusion';
 import { getMethod } from '../../methods/registry';
 import { filterGallery } from '../../methods/activation-maximization';
 import { byteArray, floatArray, type WireArray } from '../arrays';
@@ -102,21 +101,6 @@ export function occlusionBaseline(x: tf.Tensor4D, kind: OcclusionBaseline): tf.T
   });
 }
 
-/** Clean score and target of one image, kept across occlusion reruns (patch size, stride, baseline). */
-export interface OcclusionContext {
-  x: tf.Tensor4D;
-  target: number[] | ((o: tf.Tensor2D) => tf.Tensor);
-  clean: tf.Tensor1D;
-}
-
-export async function occlusionContext(model: Model, x: tf.Tensor4D, target: number | undefined): Promise<OcclusionContext> {
-  const where = 'occlusionExplorer';
-  await checkInput(where, model, x);
-  const t = await resolveTarget(where, model, x, target, {});
-  const clean = tf.tidy(() => rowSelector(where, t, [0])(forwardScores(where, model, x, {}))) as tf.Tensor1D;
-  return { x, target: t, clean };
-}
-
 export interface OcclusionRun {
   window: number;
   stride: number;
@@ -128,55 +112,26 @@ export interface OcclusionRun {
 }
 
 /**
- * Occlusion of one image, Captum's conventions (as `occlusion()`): windows of `window` pixels every
- * `stride`, the last cropped at the border; a pixel's value is the mean score drop over the windows
- * covering it. Evaluated batch by batch, yielding to the event loop between batches; the partial map
- * after each batch counts only the windows evaluated so far. Returns the final map [H,W].
+ * Occlusion of one image with the library's plan / run split (Captum's conventions, as `occlusion()`):
+ * the context (checked input, target, clean score) is the caller's and kept across reruns; the windows
+ * are planned for this run; the drops go batch by batch through the batched-evaluation loop, which
+ * yields between batches, and each partial map is handed to `onPartial`. Returns the final map [H,W].
  */
-export async function occlusionMap(model: Model, ctx: OcclusionContext, run: OcclusionRun): Promise<Float32Array> {
-  const where = 'occlusionExplorer';
-  const [, h, w] = ctx.x.shape;
-  const rows = windowSpans(h, run.window, run.stride);
-  const cols = windowSpans(w, run.window, run.stride);
-  const total = rows.length * cols.length;
-  const sum = new Float32Array(h * w);
-  const count = new Float32Array(h * w);
-  const clean = (await ctx.clean.data())[0];
-  for (const [start, end] of chunks(total, run.batchSize)) {
-    await checkpoint(where, run.signal);
-    const ids = Array.from({ length: end - start }, (_, i) => start + i);
-    const scores = tf.tidy(() => {
-      const masks = ids.map((p) => {
-        const [r0, r1] = rows[Math.floor(p / cols.length)], [c0, c1] = cols[p % cols.length];
-        const m = new Float32Array(h * w);
-        for (let y = r0; y < r1; y++) m.fill(1, y * w + c0, y * w + c1);
-        return m;
-      });
-      const mask = tf.tensor4d(concat(masks), [ids.length, h, w, 1]);
-      const occluded = tf.add(ctx.x, tf.mul(mask, tf.sub(run.baseline, ctx.x))) as tf.Tensor4D;
-      return rowSelector(where, ctx.target, new Array(ids.length).fill(0))(forwardScores(where, model, occluded, {}));
+export async function occlusionMap(ctx: OcclusionContext, run: OcclusionRun): Promise<Float32Array> {
+  const plan = await planOcclusion(ctx, { window: run.window, stride: run.stride, baseline: run.baseline });
+  try {
+    const map = await runOcclusion(ctx, plan, {
+      batchSize: run.batchSize, signal: run.signal,
+      onPartial: async (partial, done, total) => run.onPartial(Float32Array.from(await partial.data()), done, total),
     });
-    const s = await scores.data();
-    scores.dispose();
-    ids.forEach((p, i) => {
-      const [r0, r1] = rows[Math.floor(p / cols.length)], [c0, c1] = cols[p % cols.length];
-      const drop = clean - s[i];
-      for (let y = r0; y < r1; y++) for (let x = c0; x < c1; x++) { sum[y * w + x] += drop; count[y * w + x] += 1; }
-    });
-    const map = new Float32Array(h * w);
-    for (let i = 0; i < map.length; i++) map[i] = count[i] > 0 ? sum[i] / count[i] : 0;
-    run.onPartial(map, end, total);
+    try {
+      return Float32Array.from(await map.data());
+    } finally {
+      map.dispose();
+    }
+  } finally {
+    plan.dispose();
   }
-  const map = new Float32Array(h * w);
-  for (let i = 0; i < map.length; i++) map[i] = count[i] > 0 ? sum[i] / count[i] : 0;
-  return map;
-}
-
-function concat(parts: Float32Array[]): Float32Array {
-  const out = new Float32Array(parts.reduce((a, p) => a + p.length, 0));
-  let at = 0;
-  for (const p of parts) { out.set(p, at); at += p.length; }
-  return out;
 }
 
 export interface LayerChoice {

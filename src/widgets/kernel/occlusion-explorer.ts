@@ -10,7 +10,8 @@ import { RGBAImage } from '../../viz/image';
 import { floatArray, type WireArray } from '../arrays';
 import { renderOverlay } from '../views';
 import { LookWidget, type LookOptions } from './look-widget';
-import { OCCLUSION_BASELINES, occlusionBaseline, occlusionContext, occlusionMap, toPixels, type OcclusionBaseline, type OcclusionContext } from './compute';
+import { occlusionContext, type OcclusionContext } from '../../methods/occlusion';
+import { OCCLUSION_BASELINES, occlusionBaseline, occlusionMap, toPixels, type OcclusionBaseline } from './compute';
 import { WidgetError, checks } from './widget';
 
 const WHERE = 'occlusionExplorer';
@@ -33,7 +34,6 @@ export interface OcclusionExplorerOptions extends LookOptions {
 }
 
 export class OcclusionExplorer extends LookWidget {
-  private readonly model: Model;
   private readonly ctx: OcclusionContext;
   private readonly batchSize: number;
   private readonly debounce: number;
@@ -43,16 +43,15 @@ export class OcclusionExplorer extends LookWidget {
   lastRun: { firstPartial: number; total: number; cancelled: boolean; stopAfterCancel?: number } | null = null;
   private cancelledAt = 0;
 
-  constructor(model: Model, ctx: OcclusionContext, image: WireArray, settings: { window: number; stride: number; baseline: OcclusionBaseline; batchSize: number; debounce: number; target: number | null }, look: LookOptions) {
+  constructor(ctx: OcclusionContext, image: WireArray, settings: { window: number; stride: number; baseline: OcclusionBaseline; batchSize: number; debounce: number; target: number | null }, look: LookOptions) {
     const [, h, w] = ctx.x.shape;
     super(WHERE, { modelName: 'OcclusionExplorerModel', viewName: 'OcclusionExplorerView' }, {
       image, map: floatArray(new Float32Array(h * w), [h, w]), window: settings.window, stride: settings.stride, baseline: settings.baseline,
       baselines: [...OCCLUSION_BASELINES], target: settings.target, done: 0, total: 0, status: 'idle',
     }, look);
-    this.model = model;
     this.ctx = ctx;
     this.hold(ctx.x);
-    this.hold(ctx.clean);
+    this.hold(ctx);
     this.hold({ dispose: () => { tf.dispose([...this.baselines.values()]); if (this.timer) clearTimeout(this.timer); } });
     this.batchSize = settings.batchSize;
     this.debounce = settings.debounce;
@@ -103,7 +102,7 @@ export class OcclusionExplorer extends LookWidget {
       let first = -1;
       this.set({ status: 'running', done: 0, message: '' });
       try {
-        const map = await occlusionMap(this.model, this.ctx, {
+        const map = await occlusionMap(this.ctx, {
           window, stride, baseline, batchSize: this.batchSize, signal,
           onPartial: (partial, done, total) => {
             if (first < 0) first = performance.now() - t0;
@@ -154,16 +153,16 @@ export async function occlusionExplorer(model: Model, image: tf.Tensor, options:
     checks.integer(WHERE, 'stride', 1, size, ` (the image is ${h}×${w})`)(stride);
     checks.choice(WHERE, 'baseline', OCCLUSION_BASELINES)(baseline);
     checks.integer(WHERE, 'batchSize', 1, 4096)(batchSize);
-    ctx = await occlusionContext(model, x, target);
+    ctx = await occlusionContext(model, x, { target }, WHERE);
     const pixels = await toPixels(x, imageRange);
-    const widget = new OcclusionExplorer(model, ctx, { dtype: 'uint8', shape: [h, w, 3], data: pixels.data }, {
+    const widget = new OcclusionExplorer(ctx, { dtype: 'uint8', shape: [h, w, 3], data: pixels.data }, {
       window, stride, baseline, batchSize, debounce, target: Array.isArray(ctx.target) ? ctx.target[0] : null,
     }, look);
     await widget.recompute();
     return widget;
   } catch (e) {
     x.dispose();
-    ctx?.clean.dispose();
+    ctx?.dispose();
     throw e;
   }
 }
