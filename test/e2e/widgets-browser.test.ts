@@ -279,6 +279,14 @@ describe('a notebook with every widget, executed by nbconvert', () => {
     expect(names).toEqual(['ActivationGalleryModel', 'CompareMethodsModel', 'HeatmapExplorerModel', 'OcclusionExplorerModel', 'ProgressModel']);
     for (const s of Object.values(state.state)) if (s.model_name !== 'ProgressModel') expect(s.buffers?.length).toBeGreaterThan(0);
     for (const o of widgetOutputs()) expect(Object.keys(state.state)).toContain((o.data![WIDGET_VIEW_MIME] as { model_id: string }).model_id);
+    // Every model and view name the kernel sent is an export of the module the built extension registers.
+    const sent = Object.values(state.state).flatMap((s) => {
+      const st = (s as unknown as { state: Record<string, string> }).state;
+      expect([st._model_module, st._view_module]).toEqual([MODULE_NAME, MODULE_NAME]);
+      return [st._model_name, st._view_name];
+    });
+    expect(sent).toHaveLength(10);
+    for (const name of sent) expect(env.info.module.exports).toContain(name);
   });
 
   test('every widget output carries a PNG of its view and a text line (GitHub-style renderers show them)', () => {
