@@ -191,7 +191,31 @@ async function start() {
     });
   }
 
-  return { run, setState, watch, watched, module: { name: ext.name, version: ext.version, exports: Object.keys(ext.exports) }, kernelId: kernel.id, log, restored: shown.length };
+  /** The widget state as JupyterLab saves it in a notebook (the front end's serializers). */
+  async function savedState(): Promise<unknown> {
+    return manager.get_state({ drop_defaults: false });
+  }
+
+  /** Renders saved state with a manager that has no kernel; returns the number of views shown. */
+  async function renderOffline(state: unknown): Promise<number> {
+    const offline = new HTMLManager({ loader: async () => ext.exports });
+    const models = await offline.set_state(state as never);
+    const box = document.createElement('div');
+    box.id = 'offline';
+    document.body.appendChild(box);
+    let shown = 0;
+    for (const m of models) {
+      if (m.get('_view_module') !== ext.name) continue;
+      const el = document.createElement('div');
+      el.className = 'offline-output';
+      box.appendChild(el);
+      await offline.display_view(await offline.create_view(m), el);
+      shown++;
+    }
+    return shown;
+  }
+
+  return { run, setState, watch, watched, savedState, renderOffline, module: { name: ext.name, version: ext.version, exports: Object.keys(ext.exports) }, kernelId: kernel.id, log, restored: shown.length };
 }
 
 (window as unknown as { sl: Promise<unknown> }).sl = start();
