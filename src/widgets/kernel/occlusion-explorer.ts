@@ -25,7 +25,7 @@ export interface OcclusionExplorerOptions extends LookOptions {
   stride?: number;
   /** Fill of the occluded window: "zeros" (default), "mean" (the image's channel means) or "blur". */
   baseline?: OcclusionBaseline;
-  /** Occluded images per forward pass. Default 32. */
+  /** Occluded images per forward pass. Default 16: a cancel or a new value waits at most one batch. */
   batchSize?: number;
   /** Wait after the last control change before recomputing, ms. Default 150. */
   debounce?: number;
@@ -138,7 +138,7 @@ export class OcclusionExplorer extends LookWidget {
  * model, an unknown baseline) are typed errors raised here.
  */
 export async function occlusionExplorer(model: Model, image: tf.Tensor, options: OcclusionExplorerOptions = {}): Promise<OcclusionExplorer> {
-  const { target, window: win, stride: str, baseline = 'zeros', batchSize = 32, debounce = 150, imageRange = [0, 1], ...look } = options;
+  const { target, window: win, stride: str, baseline = 'zeros', batchSize = 16, debounce = 150, imageRange = [0, 1], ...look } = options;
   if (!(image instanceof tf.Tensor) || (image.rank !== 3 && image.rank !== 4) || (image.rank === 4 && image.shape[0] !== 1)) {
     throw new WidgetError(WHERE, `image must be one image, a tf.Tensor [H,W,C] or [1,H,W,C], got ${image instanceof tf.Tensor ? `shape [${image.shape}]` : typeof image}`);
   }
