@@ -284,6 +284,7 @@ async function main() {
   otherBench('viz.js');
   otherBench('kernel.js');
   otherBench('featurevis.js');
+  otherBench('widgets.js');
 }
 
 /** The targets, checked against this run's medians. */

@@ -55,6 +55,13 @@ export { currentSignal, registerCommTarget, openComm, listComms, input, inKernel
 export type {
   BinaryData, Comm, CommMessage, CommMessageHandler, CommSendOptions, CommTargetHandler, OpenCommOptions, JSONObject, JSONValue,
 } from './kernel';
+export {
+  MODULE_NAME, MODULE_VERSION, Widget, WidgetError, ProgressBar, progress, PROGRESS_STATUSES, HeatmapExplorer, heatmapExplorer,
+  OcclusionExplorer, occlusionExplorer, ActivationGallery, activationGallery, CompareMethods, compareMethods,
+} from './widgets';
+export type {
+  ProgressOptions, ProgressStatus, HeatmapExplorerOptions, OcclusionExplorerOptions, ActivationGalleryOptions, CompareMethodsOptions,
+} from './widgets';
 
 import { ready } from './backend';
 // Start early so the first method call does not pay for it; failures surface from the first ready() call.

@@ -27,6 +27,9 @@ const VALUES = [
   'plotlyColorscale', 'preprocess', 'ready', 'reduceChannels', 'registerCommTarget', 'registerWasmTrainingKernels', 'resizeMap', 'runMethod',
   'runOcclusion', 'saliencyMap', 'saveImage', 'saveModel', 'scoreCam', 'setBackend', 'shippedModelPath', 'show', 'smooth', 'smoothGrad',
   'splitModel', 'subplotsFigure', 'toPNG', 'trainShipped', 'trainingDataSeed', 'vanillaGradient', 'withGradientRules',
+  // widgets
+  'MODULE_NAME', 'MODULE_VERSION', 'Widget', 'WidgetError', 'ProgressBar', 'progress', 'PROGRESS_STATUSES', 'HeatmapExplorer', 'heatmapExplorer',
+  'OcclusionExplorer', 'occlusionExplorer', 'ActivationGallery', 'activationGallery', 'CompareMethods', 'compareMethods',
 ];
 
 const TYPES = [
@@ -44,6 +47,8 @@ const TYPES = [
   'ShippedModelName', 'ShowOptions', 'SmoothGradOptions', 'SmoothGradPartial', 'SmoothGradType', 'SplitModel', 'StepCallback', 'StepEvent',
   'StepSchedule', 'SubplotsFigureOptions', 'Target', 'ToImageOptions', 'TrainOptions', 'TrainProgress', 'TrainResult', 'TslabDisplay', 'TslabLoader',
   'VanillaGradientOptions',
+  // widgets
+  'ProgressOptions', 'ProgressStatus', 'HeatmapExplorerOptions', 'OcclusionExplorerOptions', 'ActivationGalleryOptions', 'CompareMethodsOptions',
 ];
 
 /** The names src/index.ts exports, read from its `export { ... } from` and `export type { ... } from` lists. */

@@ -8,6 +8,7 @@ import { promises as fs } from 'fs';
 import * as path from 'path';
 import { fileURLToPath } from 'url';
 import * as tf from '@tensorflow/tfjs';
+import { ready } from '../backend';
 import { ModelError, listChoices } from '../errors';
 import { SHIPPED_MODELS, isShippedModelName, shippedModelPath } from './shipped';
 
@@ -39,6 +40,8 @@ const DTYPE_BYTES: Record<string, number> = { float32: 4, int32: 4, bool: 1, com
  * file that is missing or has the wrong size, or a URL that cannot be fetched.
  */
 export async function loadModel(source: string, options: LoadModelOptions = {}): Promise<tf.LayersModel | tf.GraphModel> {
+  // Building a model creates weight tensors: the backend must be ready (a cell may call this right after the import).
+  await ready();
   if (typeof source !== 'string' || source.length === 0) {
     throw new ModelError(WHERE, `expected a model name (${SHIPPED_MODELS.join(', ')}), a path or a URL, got ${JSON.stringify(source)}`);
   }

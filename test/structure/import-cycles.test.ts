@@ -46,7 +46,8 @@ function runtimeImports(file: string): string[] {
 
 function resolve(from: string, spec: string): string {
   const base = path.resolve(path.dirname(from), spec);
-  const found = [`${base}.ts`, path.join(base, 'index.ts')].find((p) => fs.existsSync(p));
+  // A JSON file (package.json, read for the widget module's version) is a leaf of the graph.
+  const found = [`${base}.ts`, path.join(base, 'index.ts'), ...(base.endsWith('.json') ? [base] : [])].find((p) => fs.existsSync(p));
   if (!found) throw new Error(`${path.relative(SRC, from)}: cannot resolve import ${JSON.stringify(spec)}`);
   return found;
 }

@@ -1,6 +1,7 @@
 import type { Command } from '../main';
 import { KERNELS, type KernelFlavor } from '../../kernel/languages';
 import { installKernelSpec, parseInstallArgs, uninstallKernelSpec, type KernelSpecOptions } from '../../kernel/kernelspec';
+import { installLabExtension, uninstallLabExtension } from '../../widgets/install';
 
 /**
  * One thing `saliency-lab install` puts where Jupyter finds it (at the location the options give);
@@ -27,8 +28,18 @@ function kernelSpecStep(flavor: KernelFlavor): InstallStep {
   };
 }
 
+/** The widgets' prebuilt JupyterLab 4 / Notebook 7 extension, in `<data dir>/labextensions`. */
+const labExtensionStep: InstallStep = {
+  what: "the widgets' JupyterLab 4 / Notebook 7 extension",
+  install: (options) => `installed the widgets' JupyterLab extension in ${installLabExtension(options)}`,
+  uninstall: (options) => {
+    const dir = uninstallLabExtension(options);
+    return dir ? `removed ${dir}` : "the widgets' JupyterLab extension was not installed there";
+  },
+};
+
 /** Everything `install` installs, in order. */
-export const INSTALL_STEPS: InstallStep[] = [kernelSpecStep(KERNELS.typescript), kernelSpecStep(KERNELS.javascript)];
+export const INSTALL_STEPS: InstallStep[] = [kernelSpecStep(KERNELS.typescript), kernelSpecStep(KERNELS.javascript), labExtensionStep];
 
 /** `saliency-lab install`: the kernelspecs where Jupyter finds them. */
 export const command: Command = {
