@@ -12,6 +12,7 @@ import * as jpeg from 'jpeg-js';
 import { loadImage } from '../../src/viz';
 import { jpegOrientation } from '../../src/viz/exif';
 import { useCpu } from './helpers';
+import { jpegWithOrientation } from '../fixtures/exif-jpeg';
 
 beforeAll(useCpu);
 
@@ -50,32 +51,8 @@ function stored(orientation: number): { data: Buffer; width: number; height: num
   return { data, width: cols, height: rows };
 }
 
-/** An APP1 segment holding a TIFF header and IFD0 with one entry: Orientation (0x0112, SHORT, 1 value). */
-function exifSegment(orientation: number, little: boolean): Buffer {
-  const tiff = Buffer.alloc(26);
-  const u16 = (v: number, at: number) => (little ? tiff.writeUInt16LE(v, at) : tiff.writeUInt16BE(v, at));
-  const u32 = (v: number, at: number) => (little ? tiff.writeUInt32LE(v, at) : tiff.writeUInt32BE(v, at));
-  tiff.write(little ? 'II' : 'MM', 0, 'latin1');
-  u16(42, 2);
-  u32(8, 4); // IFD0 right after the header
-  u16(1, 8); // one entry
-  u16(0x0112, 10);
-  u16(3, 12); // SHORT
-  u32(1, 14);
-  u16(orientation, 18);
-  u32(0, 22); // no next IFD
-  const payload = Buffer.concat([Buffer.from('Exif\0\0', 'latin1'), tiff]);
-  const head = Buffer.from([0xff, 0xe1, 0, 0]);
-  head.writeUInt16BE(payload.length + 2, 2);
-  return Buffer.concat([head, payload]);
-}
-
-/** A JPEG of the stored pixels with the EXIF segment right after SOI, or after the JFIF APP0 segment. */
-function jpegWithOrientation(orientation: number, little: boolean, afterJfif: boolean): Buffer {
-  const jpg = Buffer.from(jpeg.encode(stored(orientation), 100).data);
-  expect(jpg[2] === 0xff && jpg[3] === 0xe0).toBe(true); // jpeg-js writes JFIF first
-  const at = afterJfif ? 4 + jpg.readUInt16BE(4) : 2;
-  return Buffer.concat([jpg.subarray(0, at), exifSegment(orientation, little), jpg.subarray(at)]);
+function jpegFor(orientation: number, little: boolean, afterJfif: boolean): Buffer {
+  return jpegWithOrientation(stored(orientation), orientation, little, afterJfif);
 }
 
 async function expectUpright(file: string): Promise<void> {
@@ -99,7 +76,7 @@ describe.each([
 ])('JPEG EXIF orientation (%s)', (_, little, afterJfif) => {
   test.each([1, 2, 3, 4, 5, 6, 7, 8])('orientation %i loads upright', async (o) => {
     const file = path.join(dir, `o${o}-${little ? 'II' : 'MM'}-${afterJfif ? 'jfif' : 'first'}.jpg`);
-    fs.writeFileSync(file, jpegWithOrientation(o, little, afterJfif));
+    fs.writeFileSync(file, jpegFor(o, little, afterJfif));
     expect(jpegOrientation(fs.readFileSync(file))).toBe(o);
     await expectUpright(file);
   });
@@ -110,7 +87,7 @@ test('a JPEG without EXIF, or with damaged EXIF, loads as stored', async () => {
   expect(jpegOrientation(plain)).toBe(1);
   await expectUpright(writeTemp('plain.jpg', plain));
   // An Orientation value outside 1–8, and an IFD offset past the segment's end: both ignored.
-  const bad = jpegWithOrientation(6, true, false);
+  const bad = jpegFor(6, true, false);
   const badValue = Buffer.from(bad);
   badValue.writeUInt16LE(9, 2 + 4 + 6 + 18);
   expect(jpegOrientation(badValue)).toBe(1);
