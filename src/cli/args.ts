@@ -161,21 +161,20 @@ export function flagHelp(specs: readonly FlagSpec[], indent = '  '): string[] {
 
 /** Parses an integer flag value, with optional bounds. */
 export function intFlag(where: string, flag: string, value: string, min?: number, max?: number): number {
-  const n = Number(value);
-  if (value.trim() === '' || !Number.isInteger(n)) throw new UsageError(where, `${flag} needs an integer, got ${JSON.stringify(value)}`);
-  if ((min !== undefined && n < min) || (max !== undefined && n > max)) {
-    throw new UsageError(where, `${flag} must be ${range(min, max)}, got ${n}`);
-  }
-  return n;
+  return numeric(where, flag, value, true, min, max);
 }
 
 /** Parses a number flag value, with optional bounds. */
 export function numberFlag(where: string, flag: string, value: string, min?: number, max?: number): number {
+  return numeric(where, flag, value, false, min, max);
+}
+
+function numeric(where: string, flag: string, value: string, integer: boolean, min?: number, max?: number): number {
   const n = Number(value);
-  if (value.trim() === '' || !Number.isFinite(n)) throw new UsageError(where, `${flag} needs a number, got ${JSON.stringify(value)}`);
-  if ((min !== undefined && n < min) || (max !== undefined && n > max)) {
-    throw new UsageError(where, `${flag} must be ${range(min, max)}, got ${n}`);
+  if (value.trim() === '' || !(integer ? Number.isInteger(n) : Number.isFinite(n))) {
+    throw new UsageError(where, `${flag} needs ${integer ? 'an integer' : 'a number'}, got ${JSON.stringify(value)}`);
   }
+  if ((min !== undefined && n < min) || (max !== undefined && n > max)) throw new UsageError(where, `${flag} must be ${range(min, max)}, got ${n}`);
   return n;
 }
 

@@ -42,8 +42,10 @@ beforeAll(async () => {
   expect(fs.existsSync(path.join(repo, 'node_modules'))).toBe(false);
   execFileSync(DEBIAN_PYTHON, ['-m', 'venv', '--without-pip', '--system-site-packages', env]);
   fs.writeFileSync(path.join(env, 'bin', 'jupyter'), `#!${path.join(env, 'bin', 'python')}\nimport sys\nfrom jupyter_core.command import main\nsys.exit(main())\n`, { mode: 0o755 });
+  // Binder's build has none of the npm_* variables that `npm test` sets for its children.
+  const outside = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^npm_/i.test(k)));
   jupyterEnv = {
-    ...process.env,
+    ...outside,
     PATH: `${path.join(env, 'bin')}${path.delimiter}${process.env.PATH}`,
     // Only the environment counts: no per-user Jupyter folder, no JUPYTER_PATH from outside.
     JUPYTER_DATA_DIR: path.join(tmp, 'user-data'),

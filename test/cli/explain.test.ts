@@ -169,3 +169,17 @@ test('--help lists the common flags and, generated from the registry, each metho
     expect(h.out).toMatch(/--\w/);
   }
 });
+
+test("demo's bad flags are messages naming the flag and the choices, exit code 2", async () => {
+  const cases: [string[], RegExp][] = [
+    [['demo', '--images', '0'], /^saliency-lab demo: --images must be from 1 to 16, got 0/],
+    [['demo', '--methods', 'gradCam,gradcam'], /--methods: unknown method "gradcam"; methods: vanillaGradient, saliencyMap/],
+    [['demo', '--quik'], /unknown option "--quik" \(did you mean --quick\?\); flags: --out, --quick, --images, --methods/],
+    [['demo', 'now'], /unexpected argument "now"/],
+  ];
+  for (const [args, message] of cases) {
+    const r = await run(args);
+    expect(r.err).toMatch(message);
+    expect(r.code).toBe(2);
+  }
+});

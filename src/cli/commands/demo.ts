@@ -17,7 +17,7 @@ import { METHOD_NAMES, getMethod } from '../../methods/registry';
 import { gallery } from '../../viz/gallery';
 import { overlay } from '../../viz/overlay';
 import { subplotsFigure } from '../../viz/plotly';
-import { type FlagSpec, UsageError, flagHelp, parseFlags } from '../args';
+import { type FlagSpec, UsageError, flagHelp, intFlag, parseFlags } from '../args';
 import { massMaps, pixelMaps, shareRatios } from '../maps';
 import { progressBar } from '../progress';
 import { type Block, type Report, type Section, writeReport } from '../report';
@@ -91,10 +91,7 @@ function parse(args: string[]): DemoOptions {
   if (positional.length) throw new UsageError(WHERE, `unexpected argument ${JSON.stringify(positional[0])}; the demo takes only flags (see --help)`);
   const quick = flags.quick === true;
   let images = quick ? 2 : 4;
-  if (typeof flags.images === 'string') {
-    images = Number(flags.images);
-    if (!Number.isInteger(images) || images < 1 || images > 16) throw new UsageError(WHERE, `--images must be an integer from 1 to 16, got ${JSON.stringify(flags.images)}`);
-  }
+  if (typeof flags.images === 'string') images = intFlag(WHERE, '--images', flags.images, 1, 16);
   let methods: readonly string[] = METHOD_NAMES;
   if (typeof flags.methods === 'string' && flags.methods !== 'all') {
     methods = flags.methods.split(',').map((m) => m.trim());
