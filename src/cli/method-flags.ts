@@ -27,7 +27,10 @@ export function methodFlags(method: string, reserved: readonly string[] = []): M
       option,
       name: reserved.includes(plain) ? `${kebab(method)}-${plain}` : plain,
       value: PLACEHOLDER[option.type],
-      description: option.description + (option.type === 'target' ? ' (an index, one index per image as 1,0,2, or a class name)' : ''),
+      // A target function cannot come from a command line: say what can.
+      description: option.type === 'target'
+        ? 'output to explain: an index, one index per image (1,0,2), or a class name; default: the argmax class'
+        : option.description,
       choices: option.type === 'choice' ? option.choices : undefined,
       default: shown,
     };
