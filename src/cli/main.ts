@@ -4,12 +4,15 @@
  */
 export interface Command {
   summary: string;
-  usage: string;
+  /** The `--help` text; a function when it depends on the arguments (explain lists the chosen method's flags). */
+  usage: string | ((args: string[]) => string);
   run(args: string[]): Promise<number>;
 }
 
 /** Subcommands by name, loaded lazily so that `saliency-lab kernel` does not load tfjs models it won't use. */
 const COMMANDS: Record<string, () => Command> = {
+  demo: () => require('./commands/demo').command,
+  explain: () => require('./commands/explain').command,
   backend: () => require('./commands/backend').command,
   train: () => require('./commands/train').command,
   kernel: () => require('./commands/kernel').command,
@@ -37,13 +40,16 @@ export async function main(argv: string[]): Promise<number> {
   }
   const command = get();
   if (args.includes('--help') || args.includes('-h')) {
-    console.log(command.usage);
+    console.log(typeof command.usage === 'function' ? command.usage(args) : command.usage);
     return 0;
   }
   try {
     return await command.run(args);
   } catch (e) {
+    // A mistake on the command line exits with 2 and points at the help; other errors with 1.
+    const usageMistake = (e as Error).name === 'UsageError';
     console.error((e as Error).message);
-    return 1;
+    if (usageMistake) console.error(`Run \`saliency-lab ${name} --help\` for the options.`);
+    return usageMistake ? 2 : 1;
   }
 }

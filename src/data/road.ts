@@ -27,7 +27,9 @@ function renderRoad(rng: Rng, size: number) {
   const bottom = size - 0.5;
   // t: 0 at the bottom row, 1 at the horizon.
   const depth = (y: number) => Math.min(1, Math.max(0, (bottom - y) / (bottom - horizon)));
-  const center = (t: number) => size / 2 + offset * (1 - t) + curvature * bend * t * t;
+  // The bend grows like t^1.5 towards the horizon (t² hid it in the last few rows), so the markings show it
+  // over most of their length.
+  const center = (t: number) => size / 2 + offset * (1 - t) + curvature * bend * t ** 1.5;
   const halfWidth = (t: number) => halfBottom * (1 - t) + halfTop * t;
 
   // Ground: grass texture; sky: vertical gradient with soft clouds.
@@ -63,9 +65,11 @@ function renderRoad(rng: Rng, size: number) {
     const t = depth(y + 0.5);
     const c = center(t);
     const hw = halfWidth(t);
-    const line = (0.8 + 2 * (1 - t)) * s; // half thickness in pixels, thinner with distance
-    // The asphalt fades into a gravel shoulder, so the sharpest curve in the picture is the markings.
-    const fade = (1 + 3 * (1 - t)) * s;
+    // Half thickness in pixels, thinner with distance: painted lines are narrow (1.6 px far, 3.2 px near).
+    const line = (0.8 + 0.8 * (1 - t)) * s;
+    // The asphalt fades over a wide gravel shoulder (4–16 px), so the sharp curves in the picture are the
+    // markings: a network that steers by the road's edge would look at the grass beside it.
+    const fade = 4 * (1 + 3 * (1 - t)) * s;
     // Dashes of equal length on the ground: distance ahead grows like 1 / (1 - t).
     const ahead = 1 / (1.05 - t);
     const dashOn = (ahead * 1.2 + dashPhase) % 1 < 0.55;
@@ -83,14 +87,16 @@ function renderRoad(rng: Rng, size: number) {
       }
     }
   }
-  // Roadside objects on the grass: trees and posts, smaller with distance.
+  // Trees and posts anywhere in the fields on either side, smaller with distance; placed independently of
+  // the road, so that where they stand says nothing about the bend.
   const objects = new Float32Array(size * size);
   for (let k = rng.int(2, 6); k > 0; k--) {
     const t = rng.uniform(0.05, 0.85);
     const y = bottom - t * (bottom - horizon);
     const side = rng.random() < 0.5 ? -1 : 1;
     const scale = (1 - t) * s + 0.15 * s;
-    const x = center(t) + side * (halfWidth(t) + rng.uniform(3, 14) * scale + 2);
+    const near = halfWidth(t) + 3;
+    const x = side < 0 ? rng.uniform(0, center(t) - near) : rng.uniform(center(t) + near, size);
     if (rng.random() < 0.6) {
       const trunk: RGB = [0.35, 0.25, 0.15];
       const crown: RGB = hsv(rng.uniform(0.22, 0.38), 0.7, rng.uniform(0.2, 0.4));

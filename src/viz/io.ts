@@ -6,6 +6,7 @@ import * as jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
 import { ready } from '../backend';
 import { InputError, OptionError } from '../errors';
+import { applyOrientation, jpegOrientation } from './exif';
 import { ToImageOptions, toImage } from './image';
 
 export interface LoadImageOptions {
@@ -53,7 +54,8 @@ async function readSource(where: string, src: unknown): Promise<{ bytes: Uint8Ar
  * Loads a PNG or JPEG image from a file path, a URL (http, https, data:, file:) or bytes (Buffer,
  * Uint8Array, ArrayBuffer) into a float32 tensor of shape [H,W,3] with values in [0, 1] (RGB; gray
  * images are repeated into three channels; 16-bit PNGs are reduced to 8 bits; alpha is composited onto
- * `background`). The format is told from the bytes, not the name. The caller owns the tensor.
+ * `background`). The format is told from the bytes, not the name. A JPEG's EXIF orientation is applied,
+ * so a phone photo comes out upright, as a browser shows it. The caller owns the tensor.
  */
 export async function loadImage(src: string | URL | Uint8Array | ArrayBuffer, options: LoadImageOptions = {}): Promise<tf.Tensor3D> {
   const where = 'loadImage';
@@ -69,7 +71,8 @@ export async function loadImage(src: string | URL | Uint8Array | ArrayBuffer, op
       [rgba, width, height] = [png.data, png.width, png.height];
     } else if (startsWith(bytes, JPEG_MAGIC)) {
       const img = jpeg.decode(bytes, { useTArray: true, formatAsRGBA: true, maxMemoryUsageInMB: 1024 });
-      [rgba, width, height] = [img.data, img.width, img.height];
+      const upright = applyOrientation(img.data, img.width, img.height, jpegOrientation(bytes));
+      [rgba, width, height] = [upright.data, upright.width, upright.height];
     } else {
       const head = Array.from(bytes.subarray(0, 4), (b) => b.toString(16).padStart(2, '0')).join(' ');
       throw new InputError(where, `${name}: unsupported image format (first bytes ${head || 'none'}); supported: PNG, JPEG`);

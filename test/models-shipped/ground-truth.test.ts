@@ -3,7 +3,8 @@
  * that no training run uses (training with seed s uses data seeds s·1000 … s·1000+999):
  * - shapes: Grad-CAM's maximum lies inside the target shape (pointing game) in at least 85% of images;
  *   the share of vanilla saliency inside the shape is at least twice the shape's share of the image;
- * - road: more saliency mass on the lane markings than on the sky;
+ * - road: more saliency mass on the lane markings than on the sky, and the share of vanilla saliency on
+ *   the markings at least twice the markings' share of the image (the steering picture of notebook 01);
  * - rings: more saliency mass on the target scale than on the distractor scale.
  */
 import * as tf from '@tensorflow/tfjs';
@@ -71,20 +72,25 @@ describe('ground truth on held-out images', () => {
     model.dispose();
   }, 300_000);
 
-  test('road: more saliency mass on the lane markings than on the sky', async () => {
+  test('road: saliency share on the lane markings ≥ 2× their area share; more mass on them than on the sky', async () => {
     const model = (await loadModel('road')) as tf.LayersModel;
     const d = data.road({ n: N, seed: SEED });
     const lanes = d.masks.arraySync() as number[][][];
     const sky = d.regions.sky.arraySync() as number[][][];
     const sal = await mapsOf(d, (x) => saliencyMap(model, x, { target: 0 }));
-    let onLanes = 0, onSky = 0, imagesMore = 0;
+    let onLanes = 0, onSky = 0, imagesMore = 0, share = 0, area = 0;
     sal.forEach((map, i) => {
       const l = mass(map, lanes[i]), s = mass(map, sky[i]);
+      const ones = lanes[i].map((row) => row.map(() => 1));
       onLanes += l;
       onSky += s;
       if (l > s) imagesMore++;
+      share += l / Math.max(mass(map, ones), 1e-12) / N;
+      area += mass(ones, lanes[i]) / (64 * 64) / N;
     });
-    console.log(`road: saliency mass lanes ${onLanes.toExponential(3)} vs sky ${onSky.toExponential(3)}; lanes more in ${imagesMore}/${N} images`);
+    console.log(`road: saliency share on the markings ${share.toFixed(3)} vs their area share ${area.toFixed(3)} (${(share / area).toFixed(2)}×); ` +
+      `mass lanes ${onLanes.toExponential(3)} vs sky ${onSky.toExponential(3)}; lanes more in ${imagesMore}/${N} images`);
+    expect(share).toBeGreaterThanOrEqual(2 * area);
     expect(onLanes).toBeGreaterThan(onSky);
     dispose(d);
     model.dispose();

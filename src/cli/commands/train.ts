@@ -3,7 +3,8 @@ import type { Command } from '../main';
 import { OptionError } from '../../errors';
 import { SHIPPED_INFO, SHIPPED_MODELS, isShippedModelName } from '../../models/shipped';
 import { saveModel } from '../../models/load';
-import { trainShipped, type TrainProgress } from '../../models/train';
+import { trainShipped } from '../../models/train';
+import { progressBar } from '../progress';
 
 const USAGE = `usage: saliency-lab train <${SHIPPED_MODELS.join('|')}> [--short] [--out DIR] [--seed S] [--chunks N]
 
@@ -40,35 +41,6 @@ function parseArgs(args: string[]) {
   return { ...out, dataset: out.dataset };
 }
 
-/** A one-line progress bar on stderr: redrawn in place on a terminal, every 10% otherwise. */
-function progressBar(stream: NodeJS.WriteStream) {
-  const started = Date.now();
-  let lastDraw = 0;
-  let lastTenth = -1;
-  return (p: TrainProgress) => {
-    const frac = p.batch / p.batches;
-    const elapsed = (Date.now() - started) / 1000;
-    const eta = frac > 0 ? elapsed / frac - elapsed : 0;
-    const width = 30;
-    const filled = Math.round(frac * width);
-    const line = `[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${(frac * 100).toFixed(0).padStart(3)}% ` +
-      `batch ${p.batch}/${p.batches} loss ${p.loss.toFixed(4)} eta ${Math.round(eta)}s`;
-    if (stream.isTTY) {
-      if (Date.now() - lastDraw > 100 || p.batch === p.batches) {
-        stream.write(`\r${line}`);
-        lastDraw = Date.now();
-      }
-      if (p.batch === p.batches) stream.write('\n');
-    } else {
-      const tenth = Math.floor(frac * 10);
-      if (tenth !== lastTenth) {
-        stream.write(`${line}\n`);
-        lastTenth = tenth;
-      }
-    }
-  };
-}
-
 /** `saliency-lab train <data set>`: reproduces a shipped model from scratch. */
 export const command: Command = {
   summary: 'train a shipped model (shapes, road, rings) from scratch on synthetic data',
@@ -76,8 +48,10 @@ export const command: Command = {
   async run(args) {
     const o = parseArgs(args);
     const outDir = path.resolve(o.outDir ?? path.join('models', o.dataset));
+    const bar = progressBar();
     const result = await trainShipped(o.dataset, {
-      seed: o.seed, short: o.short, chunks: o.chunks, onProgress: progressBar(process.stderr),
+      seed: o.seed, short: o.short, chunks: o.chunks,
+      onProgress: (p) => bar(p.batch, p.batches, `batch ${p.batch}/${p.batches} loss ${p.loss.toFixed(4)}`),
     });
     try {
       const m = result.metrics;
