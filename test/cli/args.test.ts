@@ -68,9 +68,9 @@ test('method option values of each type, and their errors', () => {
   expect(parse('gradCam', { target: 'cat,dog' })).toEqual({ target: { names: ['cat', 'dog'] } });
   expect(parse('smoothGrad', { noise: '0.2', samples: '10' })).toEqual({ noise: 0.2, samples: 10 });
   const bad: [string, Record<string, unknown>, RegExp][] = [
-    ['smoothGrad', { samples: '0' }, /^saliency-lab test: --samples must be at least 1, got 0$/],
+    ['smoothGrad', { samples: '0' }, /^saliency-lab test: --samples must be (at least 1|from 1 to \d+), got 0$/],
     ['smoothGrad', { samples: '2.5' }, /--samples needs an integer, got "2.5"/],
-    ['smoothGrad', { noise: '2' }, /--noise must be from 0 to 1, got 2/],
+    ['smoothGrad', { noise: '-1' }, /--noise must be at least 0, got -1/],
     ['smoothGrad', { noise: 'lots' }, /--noise needs a number, got "lots"/],
     ['smoothGrad', { type: 'smoothgrad' }, /--type "smoothgrad" is not a valid choice \(did you mean "smoothGrad"\?\); choices: smoothGrad, smoothGradSquared, varGrad/],
     ['smoothGrad', { 'smooth-grad-method': 'x' }, /--smooth-grad-method "x" is not a valid choice; choices: vanillaGradient/],

@@ -11,7 +11,7 @@ import { ready } from '../../backend';
 import { LayerError, TargetError, UnknownLayerError, listChoices } from '../../errors';
 import { loadModel } from '../../models/load';
 import { METHOD_NAMES, getMethod } from '../../methods/registry';
-import { COLORMAPS } from '../../viz/colormap';
+import { COLORMAPS } from '../../viz/core/colormap';
 import { loadImage, saveImage } from '../../viz/io';
 import { overlay } from '../../viz/overlay';
 import { PREPROCESS_PRESETS, type PreprocessPreset, preprocess } from '../../viz/preprocess';
