@@ -52,7 +52,7 @@ export function repairTfEngine(log: (text: string) => void): void {
 }
 
 /**
- * Chooses the backend as the library does on first use (src/backend: node-gpu > node > wasm > cpu, or
+ * Chooses the backend as the library does on first use (src/backend, or
  * SALIENCY_BACKEND), and registers the wasm training kernels (for any backend: a later switch to wasm
  * finds them too).
  */

@@ -44,6 +44,13 @@ class Samples:
 
     code_clear_output = 'import { clearOutput } from "saliency-lab"; console.log("soon gone"); clearOutput();'
 
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        # jupyter_kernel_test waits 15 s for a reply; the first cell also waits for tslab's compiler and the
+        # tfjs backend to start (seconds, more on a loaded machine). Start them first.
+        cls.kc.execute_interactive("0", timeout=120, silent=True, store_history=False)
+
     def execute_helper(self, code, *args, **kwargs):
         """jupyter_kernel_test's, plus: no output carries the request context, a session id or a message id."""
         reply, output_msgs = super().execute_helper(code, *args, **kwargs)
