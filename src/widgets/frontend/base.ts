@@ -40,7 +40,7 @@ export class SaliencyModel extends DOMWidgetModel {
 
 const STYLE_ID = 'saliency-lab-widget-style';
 const CSS = `
-.sl-widget { font: 13px/1.4 system-ui, sans-serif; color: #222; display: flex; flex-direction: column; gap: 6px; padding: 4px; }
+.sl-widget { font: 13px/1.4 system-ui, sans-serif; color: #222; display: inline-flex; flex-direction: column; gap: 6px; padding: 4px; }
 .sl-row { display: flex; flex-wrap: wrap; gap: 6px 14px; align-items: center; }
 .sl-row label { display: inline-flex; gap: 4px; align-items: center; }
 .sl-row input[type=range] { width: 110px; }

@@ -69,15 +69,18 @@ export class OcclusionExplorer extends LookWidget {
 
   /** Stops a running computation (the map keeps what was computed). */
   cancel(): void {
+    const pending = this.timer !== undefined;
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     this.cancelledAt = performance.now();
-    if (this.cancelTask('occlusion')) this.set({ status: 'cancelled' });
+    const running = this.cancelTask('occlusion');
+    if (pending || running) this.set({ status: 'cancelled' });
   }
 
   /** Recomputes after the debounce; a change meanwhile restarts the wait, and stops a running computation at once. */
   private schedule(): void {
     if (this.timer) clearTimeout(this.timer);
+    this.cancelledAt = performance.now();
     this.cancelTask('occlusion');
     this.timer = setTimeout(() => {
       this.timer = undefined;
