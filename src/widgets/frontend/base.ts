@@ -151,7 +151,10 @@ export abstract class SaliencyView extends DOMWidgetView {
     const s = el('select', { 'data-control': key });
     const fill = () => {
       const current = String(this.model.get(key));
-      s.replaceChildren(...choices().map(([v, t]) => {
+      const list = choices();
+      // A value the list lacks (e.g. a reversed colormap "rdbu_r" set from the cell) is shown as it is.
+      if (!list.some(([v]) => v === current)) list.push([current, current]);
+      s.replaceChildren(...list.map(([v, t]) => {
         const o = el('option', { value: v }, t);
         if (v === current) o.selected = true;
         return o;
