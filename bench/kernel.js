@@ -7,12 +7,8 @@
 //   npm run build && node bench/kernel.js [--cells N]
 'use strict';
 const { spawn } = require('child_process');
-const crypto = require('crypto');
 const fs = require('fs');
-const net = require('net');
-const os = require('os');
 const path = require('path');
-const zmq = require('zeromq');
 
 const root = path.resolve(__dirname, '..');
 const wirePath = path.join(root, 'dist', 'kernel', 'wire.js');
@@ -21,36 +17,13 @@ if (!fs.existsSync(wirePath)) {
   process.exit(2);
 }
 const { Signer, encode, decode, newHeader } = require(wirePath);
+const { kernelConnection } = require('./lib');
 
 const cellsArg = process.argv.indexOf('--cells');
 const CELLS = cellsArg > 0 ? Number(process.argv[cellsArg + 1]) : 30;
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
-
 async function main() {
-  const key = crypto.randomBytes(16).toString('hex');
-  const [shell, iopub, stdin, control, hb] = await Promise.all([0, 1, 2, 3, 4].map(freePort));
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'saliency-lab-bench-'));
-  const connFile = path.join(dir, 'connection.json');
-  const conn = { transport: 'tcp', ip: '127.0.0.1', shell_port: shell, iopub_port: iopub, stdin_port: stdin, control_port: control, hb_port: hb, key, signature_scheme: 'hmac-sha256' };
-  fs.writeFileSync(connFile, JSON.stringify(conn));
-  const signer = new Signer(key);
-  const session = crypto.randomUUID();
-
-  const shellSock = new zmq.Dealer({ routingId: session });
-  const iopubSock = new zmq.Subscriber();
-  iopubSock.subscribe();
-  shellSock.connect(`tcp://127.0.0.1:${shell}`);
-  iopubSock.connect(`tcp://127.0.0.1:${iopub}`);
+  const { dir, connFile, signer, session, shellSock, iopubSock } = await kernelConnection(Signer);
 
   const idle = new Map(); // parent msg_id -> resolve
   (async () => {

@@ -109,4 +109,43 @@ function table(header, rows) {
   return [line(all[0]), '|' + widths.map((w) => '-'.repeat(w + 2)).join('|') + '|', ...all.slice(1).map(line)].join('\n');
 }
 
-module.exports = { vggLike, MODELS, modelFlops, median, measure, time, matmulGflops, table };
+/** A free TCP port on 127.0.0.1. */
+function freePort() {
+  const net = require('net');
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.on('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * What a bench needs to talk to a kernel it starts: a connection file on free ports (in a new temporary
+ * folder `dir`), the message signer and session, and connected shell (Dealer) and iopub (Subscriber)
+ * sockets. `Signer` comes from the built dist/kernel/wire.js.
+ */
+async function kernelConnection(Signer) {
+  const crypto = require('crypto');
+  const fs = require('fs');
+  const os = require('os');
+  const path = require('path');
+  const zmq = require('zeromq');
+  const key = crypto.randomBytes(16).toString('hex');
+  const [shell, iopub, stdin, control, hb] = await Promise.all([0, 1, 2, 3, 4].map(freePort));
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'saliency-lab-bench-'));
+  const connFile = path.join(dir, 'connection.json');
+  const conn = { transport: 'tcp', ip: '127.0.0.1', shell_port: shell, iopub_port: iopub, stdin_port: stdin, control_port: control, hb_port: hb, key, signature_scheme: 'hmac-sha256' };
+  fs.writeFileSync(connFile, JSON.stringify(conn));
+  const session = crypto.randomUUID();
+  const shellSock = new zmq.Dealer({ routingId: session });
+  const iopubSock = new zmq.Subscriber();
+  iopubSock.subscribe();
+  shellSock.connect(`tcp://127.0.0.1:${shell}`);
+  iopubSock.connect(`tcp://127.0.0.1:${iopub}`);
+  return { dir, connFile, signer: new Signer(key), session, shellSock, iopubSock };
+}
+
+module.exports = { vggLike, MODELS, modelFlops, median, measure, time, matmulGflops, table, freePort, kernelConnection };

@@ -10,12 +10,10 @@
 //   node bench/widgets.js [--no-browser] [--runs N]
 'use strict';
 const { spawn } = require('child_process');
-const crypto = require('crypto');
 const fs = require('fs');
-const net = require('net');
 const os = require('os');
 const path = require('path');
-const { median, table } = require('./lib');
+const { median, table, kernelConnection } = require('./lib');
 
 const root = path.resolve(__dirname, '..');
 const dist = path.join(root, 'dist');
@@ -45,8 +43,11 @@ const LOOKS = [
   ['signed', { normalization: 'signed', colormap: 'rdbu_r' }],
   ['threshold mask 0.3', { mask: 'threshold', threshold: 0.3 }],
   ['top-k mask 10%', { mask: 'topk', topk: 10 }],
-  ['smoothing sigma 2', { sigma: 2 }],
-  ['smoothing sigma 4', { sigma: 4 }],
+  // A new sigma each redraw (the smoothing is redone, as when the sigma slider moves).
+  ['smoothing: sigma slider near 2', { sigma: 2 }, true],
+  ['smoothing: sigma slider near 4', { sigma: 4 }, true],
+  // Another control while a sigma is set (the smoothed map is reused).
+  ['opacity change with sigma 4 set', { sigma: 4, opacity: 0.6 }],
 ];
 
 function lookRedrawNode() {
@@ -54,11 +55,12 @@ function lookRedrawNode() {
   const { LOOK_DEFAULTS } = require(path.join(dist, 'widgets', 'render.js'));
   const { images, maps } = scene(224);
   const out = {};
-  for (const [name, look] of LOOKS) {
+  for (const [name, look, newSigma] of LOOKS) {
     const l = { ...LOOK_DEFAULTS, ...look };
     renderHeatmapExplorer(images, maps, 0, 0, l);
     const t = [];
     for (let i = 0; i < RUNS; i++) {
+      if (newSigma) l.sigma = look.sigma + (i + 1) * 1e-3;
       const t0 = process.hrtime.bigint();
       renderHeatmapExplorer(images, maps, 0, 0, l);
       t.push(Number(process.hrtime.bigint() - t0) / 1e6);
@@ -92,10 +94,11 @@ async function lookRedrawBrowser() {
       const ctx2 = c.getContext('2d');
       const med = (xs) => { const a = [...xs].sort((p, q) => p - q); return a[a.length >> 1]; };
       const out = {};
-      for (const [name, look] of looks) {
+      for (const [name, look, newSigma] of looks) {
         const l = { ...window.V.LOOK_DEFAULTS, ...look };
         const t = [];
         for (let i = 0; i <= runs; i++) {
+          if (newSigma) l.sigma = look.sigma + (i + 1) * 1e-3;
           const t0 = performance.now();
           const p = window.V.renderHeatmapExplorer(images, maps, 0, 0, l);
           if (c.width !== p.width) { c.width = p.width; c.height = p.height; }
@@ -132,30 +135,10 @@ async function occlusionRecompute() {
   return { first: median(first), total: median(total), windows, backend: sl.backendInfo().name };
 }
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => resolve(port)); });
-  });
-}
-
 /** A kernel driven over zeromq as a front end would: execute cells, send comm messages, watch iopub. */
 async function cancelLatency() {
-  const zmq = require('zeromq');
   const { Signer, encode, decode, newHeader } = require(path.join(dist, 'kernel', 'wire.js'));
-  const key = crypto.randomBytes(16).toString('hex');
-  const [shell, iopub, stdin, control, hb] = await Promise.all([0, 1, 2, 3, 4].map(freePort));
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'saliency-lab-bench-widgets-'));
-  const connFile = path.join(dir, 'connection.json');
-  fs.writeFileSync(connFile, JSON.stringify({ transport: 'tcp', ip: '127.0.0.1', shell_port: shell, iopub_port: iopub, stdin_port: stdin, control_port: control, hb_port: hb, key, signature_scheme: 'hmac-sha256' }));
-  const signer = new Signer(key);
-  const session = crypto.randomUUID();
-  const shellSock = new zmq.Dealer({ routingId: session });
-  const iopubSock = new zmq.Subscriber();
-  iopubSock.subscribe();
-  shellSock.connect(`tcp://127.0.0.1:${shell}`);
-  iopubSock.connect(`tcp://127.0.0.1:${iopub}`);
+  const { dir, connFile, signer, session, shellSock, iopubSock } = await kernelConnection(Signer);
   const kernel = spawn(process.execPath, [path.join(root, 'bin', 'saliency-lab.js'), 'kernel', connFile], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, SALIENCY_BACKEND: 'wasm' } });
   const listeners = new Set();
   (async () => {

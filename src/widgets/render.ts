@@ -50,9 +50,26 @@ function normalizeOptions(look: Look): { mode: NormalizeMode; percentile: number
   return { mode: 'minmax', percentile: look.normalization === 'percentile' ? look.percentile : 100 };
 }
 
-/** The map smoothed per `look.sigma` (a new array, or the map itself when sigma is 0). */
+/**
+ * Smoothed maps by buffer, then by offset, length and sigma. Widget maps are never written in place (an
+ * update brings new arrays), so a look change other than sigma reuses the smoothing done for the last one.
+ */
+const smoothCache = new WeakMap<ArrayBufferLike, Map<string, Float32Array>>();
+const SMOOTH_CACHE_SIZE = 64;
+
+/** The map smoothed per `look.sigma` (a cached array, or the map itself when sigma is 0). Do not write into it. */
 export function smoothed(map: Float32Array, h: number, w: number, look: Look): Float32Array {
-  return look.sigma > 0 ? smoothStack({ data: map, n: 1, h, w }, look.sigma) : map;
+  if (!(look.sigma > 0)) return map;
+  let byBuffer = smoothCache.get(map.buffer);
+  if (!byBuffer) smoothCache.set(map.buffer, (byBuffer = new Map()));
+  const key = `${map.byteOffset}/${map.length}/${h}/${look.sigma}`;
+  let out = byBuffer.get(key);
+  if (!out) {
+    out = smoothStack({ data: map, n: 1, h, w }, look.sigma);
+    if (byBuffer.size >= SMOOTH_CACHE_SIZE) byBuffer.delete(byBuffer.keys().next().value as string);
+    byBuffer.set(key, out);
+  }
+  return out;
 }
 
 /** [lo, hi] of the values of several (smoothed) maps together, in `look`'s normalization. */

@@ -119,8 +119,8 @@ ox`);
     await env.watch(id, 'map');
     const before = await env.part(id, 'view');
     await env.control(id, 'window', 12);
-    await env.waitKernel("ox.get('status')", 'done');
-    await env.waitKernel("ox.get('window')", '12');
+    // Window 12, stride 4: 14 × 14 positions, the run done (not the previous run's status).
+    await env.waitKernel("`${ox.get('window')} ${ox.get('total')} ${ox.get('status')}`", '12 196 done');
     await env.page.waitForFunction((mid) => document.querySelector(`[data-model-id="${mid}"] [data-role=progress-text]`)?.textContent?.endsWith('done'), id);
     const done = (await env.watched(id, 'done')) as number[];
     expect(new Set(done).size).toBeGreaterThan(2);
@@ -131,8 +131,8 @@ ox`);
 
   test("cancel stops the kernel's work within a second", async () => {
     await env.watch(id, 'done');
-    await env.control(id, 'stride', 1);
-    await env.control(id, 'window', 3);
+    // One update with both values, as a long run (3969 windows).
+    await env.setState(id, { stride: 1, window: 3 });
     await env.page.waitForFunction((mid) => (document.querySelector(`[data-model-id="${mid}"] [data-role=progress-text]`)?.textContent ?? '').includes('running'), id);
     await env.widget(id).locator('[data-control=cancel]').click();
     await env.waitKernel("ox.get('status')", 'cancelled');
@@ -217,7 +217,7 @@ describe('compareMethods', () => {
   let id = '';
   beforeAll(async () => {
     const r = await env.ok(`import { compareMethods } from 'saliency-lab';
-const cm = await compareMethods(model, images.slice([0, 0, 0, 0], [2, -1, -1, -1]), { methods: ['saliencyMap', 'integratedGradients', 'gradCam'], methodOptions: { integratedGradients: { steps: 16 } } });
+const cm = await compareMethods(model, images.slice([0, 0, 0, 0], [2, -1, -1, -1]), { methods: ['saliencyMap', 'integratedGradients', 'gradCam'], methodOptions: { integratedGradients: { steps: 16 } }, normalization: 'signed', colormap: 'rdbu_r', opacity: 0.7 });
 cm`);
     id = r.widgets[0];
     expect(r.texts[0]).toBe('compareMethods: 2 images × saliencyMap, integratedGradients, gradCam (scale shared)');
@@ -227,7 +227,7 @@ cm`);
   test('renders the grid on one shared scale; scale and look controls change the pixels', async () => {
     await expect(env.widget(id).locator('[data-role=scale]').textContent()).resolves.toMatch(/^one scale for all maps: /);
     await env.shot(id, 'compare-methods');
-    await changes(id, 'view', [['scale', 'per-method'], ['scale', 'per-map'], ['colormap', 'inferno'], ['opacity', 1], ['sigma', 2]]);
+    await changes(id, 'view', [['scale', 'per-method'], ['scale', 'per-map'], ['colormap', 'inferno'], ['opacity', 1], ['normalization', 'minmax'], ['sigma', 2]]);
   });
 });
 

@@ -54,6 +54,7 @@ export class ActivationGalleryView extends LookView {
       this.readout,
       this.messageLine(),
     );
+    this.listenTo(this.model, 'change:activations', () => { this.readout.textContent = ''; });
     this.listen(this.view, 'click', (e) => this.click(e as MouseEvent));
     this.listen(this.view, 'mousemove', (e) => this.hover(e as MouseEvent));
   }

@@ -40,7 +40,7 @@ export class SaliencyModel extends DOMWidgetModel {
 
 const STYLE_ID = 'saliency-lab-widget-style';
 const CSS = `
-.sl-widget { font: 13px/1.4 system-ui, sans-serif; color: #222; display: flex; flex-direction: column; gap: 6px; padding: 4px; }
+.sl-widget { font: 13px/1.4 system-ui, sans-serif; color: #222; display: inline-flex; flex-direction: column; gap: 6px; padding: 4px; }
 .sl-row { display: flex; flex-wrap: wrap; gap: 6px 14px; align-items: center; }
 .sl-row label { display: inline-flex; gap: 4px; align-items: center; }
 .sl-row input[type=range] { width: 110px; }
@@ -151,7 +151,10 @@ export abstract class SaliencyView extends DOMWidgetView {
     const s = el('select', { 'data-control': key });
     const fill = () => {
       const current = String(this.model.get(key));
-      s.replaceChildren(...choices().map(([v, t]) => {
+      const list = choices();
+      // A value the list lacks (e.g. a reversed colormap "rdbu_r" set from the cell) is shown as it is.
+      if (!list.some(([v]) => v === current)) list.push([current, current]);
+      s.replaceChildren(...list.map(([v, t]) => {
         const o = el('option', { value: v }, t);
         if (v === current) o.selected = true;
         return o;

@@ -15,6 +15,8 @@ import { OCCLUSION_BASELINES, occlusionBaseline, occlusionMap, toPixels, type Oc
 import { WidgetError, checks } from './widget';
 
 const WHERE = 'occlusionExplorer';
+/** Least time between two partial maps sent to the front end, ms. */
+const PARTIAL_INTERVAL = 50;
 
 export interface OcclusionExplorerOptions extends LookOptions {
   /** The output to explain. Default: the image's top class. */
@@ -25,7 +27,7 @@ export interface OcclusionExplorerOptions extends LookOptions {
   stride?: number;
   /** Fill of the occluded window: "zeros" (default), "mean" (the image's channel means) or "blur". */
   baseline?: OcclusionBaseline;
-  /** Occluded images per forward pass. Default 16: a cancel or a new value waits at most one batch. */
+  /** Occluded images per forward pass. Default 8: a cancel or a new value waits at most one batch. */
   batchSize?: number;
   /** Wait after the last control change before recomputing, ms. Default 150. */
   debounce?: number;
@@ -69,15 +71,18 @@ export class OcclusionExplorer extends LookWidget {
 
   /** Stops a running computation (the map keeps what was computed). */
   cancel(): void {
+    const pending = this.timer !== undefined;
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     this.cancelledAt = performance.now();
-    if (this.cancelTask('occlusion')) this.set({ status: 'cancelled' });
+    const running = this.cancelTask('occlusion');
+    if (pending || running) this.set({ status: 'cancelled' });
   }
 
   /** Recomputes after the debounce; a change meanwhile restarts the wait, and stops a running computation at once. */
   private schedule(): void {
     if (this.timer) clearTimeout(this.timer);
+    this.cancelledAt = performance.now();
     this.cancelTask('occlusion');
     this.timer = setTimeout(() => {
       this.timer = undefined;
@@ -100,16 +105,21 @@ export class OcclusionExplorer extends LookWidget {
     return this.startTask('occlusion', async (signal) => {
       const t0 = performance.now();
       let first = -1;
+      let lastSent = 0;
       this.set({ status: 'running', done: 0, message: '' });
       try {
         const map = await occlusionMap(this.ctx, {
           window, stride, baseline, batchSize: this.batchSize, signal,
           onPartial: (partial, done, total) => {
-            if (first < 0) first = performance.now() - t0;
+            // The first partial map at once, then at most one every PARTIAL_INTERVAL ms (the front end redraws each).
+            const now = performance.now();
+            if (first >= 0 && now - lastSent < PARTIAL_INTERVAL) return;
+            if (first < 0) first = now - t0;
+            lastSent = now;
             this.set({ map: floatArray(partial, [h, w]), done, total });
           },
         });
-        this.set({ map: floatArray(map, [h, w]), status: 'done' });
+        this.set({ map: floatArray(map, [h, w]), done: this.get('total') as number, status: 'done' });
         this.lastRun = { firstPartial: first, total: performance.now() - t0, cancelled: false };
       } catch (e) {
         const end = performance.now();
@@ -138,7 +148,7 @@ export class OcclusionExplorer extends LookWidget {
  * model, an unknown baseline) are typed errors raised here.
  */
 export async function occlusionExplorer(model: Model, image: tf.Tensor, options: OcclusionExplorerOptions = {}): Promise<OcclusionExplorer> {
-  const { target, window: win, stride: str, baseline = 'zeros', batchSize = 16, debounce = 150, imageRange = [0, 1], ...look } = options;
+  const { target, window: win, stride: str, baseline = 'zeros', batchSize = 8, debounce = 150, imageRange = [0, 1], ...look } = options;
   if (!(image instanceof tf.Tensor) || (image.rank !== 3 && image.rank !== 4) || (image.rank === 4 && image.shape[0] !== 1)) {
     throw new WidgetError(WHERE, `image must be one image, a tf.Tensor [H,W,C] or [1,H,W,C], got ${image instanceof tf.Tensor ? `shape [${image.shape}]` : typeof image}`);
   }

@@ -19,14 +19,9 @@ export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--
 /** Where screenshots go (named in the README). */
 export const SCREENSHOTS = process.env.SALIENCY_SCREENSHOTS ?? path.join(ROOT, 'test-output', 'widgets');
 
-export interface CellResult {
-  status: string;
-  error?: string;
-  stdout: string;
-  stderr: string;
-  texts: string[];
-  widgets: string[];
-}
+import type { CellResult } from './page';
+
+export type { CellResult };
 
 export interface PageInfo {
   module: { name: string; version: string; exports: string[] };
@@ -221,7 +216,7 @@ export class BrowserEnv {
 
   /** A PNG of a widget's output, saved under SCREENSHOTS as `name`.png. */
   async shot(modelId: string, name: string): Promise<Buffer> {
-    const loc = this.widget(modelId);
+    const loc = this.widget(modelId).locator('.sl-widget').first();
     return loc.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`), animations: 'disabled' });
   }
 

@@ -80,7 +80,8 @@ async function loadExtension(): Promise<{ name: string; version: string; exports
   return registered;
 }
 
-interface CellResult {
+/** What a cell gave: reply status, error, streams, text/plain lines and the widgets it displayed. */
+export interface CellResult {
   status: string;
   error?: string;
   stdout: string;
