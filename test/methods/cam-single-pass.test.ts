@@ -25,10 +25,10 @@ async function convKernels(fn: () => Promise<tf.Tensor>): Promise<number> {
   return info.kernels.filter((k) => k.name === 'Conv2D' || k.name === 'FusedConv2D').length;
 }
 
-/** A functional model whose skip branch bypasses the CAM layer (so its tail is not a chain). */
-function withSkip(): tf.LayersModel {
+/** A functional model whose skip branch bypasses the CAM layer (so its tail is not a chain); `open`: any input size. */
+function withSkip(open = false): tf.LayersModel {
   const init = (seed: number) => ({ kernelInitializer: tf.initializers.randomNormal({ seed, stddev: 0.5 }), biasInitializer: tf.initializers.randomNormal({ seed: seed + 50, stddev: 0.1 }) });
-  const input = tf.input({ shape: [8, 8, 2], name: 'img' });
+  const input = tf.input({ shape: open ? [null, null, 2] : [8, 8, 2], name: 'img' });
   const c1 = tf.layers.conv2d({ name: 'c1', filters: 3, kernelSize: 3, padding: 'same', activation: 'relu', ...init(1) }).apply(input) as tf.SymbolicTensor;
   const c2 = tf.layers.conv2d({ name: 'c2', filters: 3, kernelSize: 3, padding: 'same', activation: 'relu', ...init(2) }).apply(c1) as tf.SymbolicTensor;
   const sum = tf.layers.add({ name: 'sum' }).apply([c1, c2]) as tf.SymbolicTensor;
@@ -61,11 +61,13 @@ describe.each(['cpu', 'wasm'] as const)('single-pass CAM on %s', (backend) => {
   test('maps equal the former two-pass route: Sequential, functional with a skip around the layer, converted GraphModel', async () => {
     const seq = randomCnn('fusedGapSoftmax', 8);
     const skip = withSkip();
+    const open = withSkip(true);
     const graph = await toConvertedGraphModel(seq);
     const cases: [tf.LayersModel | tf.GraphModel, tf.Tensor4D, string][] = [
       [seq, randomInput(seq, 3, 1), 'c2'],
       [seq, randomInput(seq, 3, 1), 'p1'],
       [skip, tf.randomUniform([3, 8, 8, 2], 0, 1, 'float32', 2) as tf.Tensor4D, 'c1'],
+      [open, tf.randomUniform([2, 7, 5, 2], 0, 1, 'float32', 3) as tf.Tensor4D, 'c1'],
       [graph, randomInput(seq, 3, 1), 'c2'],
     ];
     for (const [model, x, layer] of cases) {
@@ -79,6 +81,7 @@ describe.each(['cpu', 'wasm'] as const)('single-pass CAM on %s', (backend) => {
     graph.dispose();
     seq.dispose();
     skip.dispose();
+    open.dispose();
   });
 
   if (backend === 'cpu') {
