@@ -3,19 +3,20 @@
 // package. Importing the package starts choosing the best TensorFlow.js backend (see src/backend); every
 // method awaits that choice before it runs.
 export {
-  SaliencyError, InputError, OptionError, UnknownLayerError, LayerError, TargetError, ModelError, BackendError, CancelledError,
+  SaliencyError, InputError, OptionError, UnknownLayerError, AmbiguousLayerError, LayerError, TargetError, ModelError, BackendError,
+  CancelledError,
 } from './errors';
 export { BACKENDS, ready, setBackend, backendInfo } from './backend';
 export type { BackendName, BackendInfo } from './backend';
 export { DISPLAY, display, clearOutput } from './display';
 export type { MimeBundle, Displayable, DisplayOptions } from './display';
 export {
-  listLayers, defaultCamLayer, isLayersModel, isGraphModel, splitModel, withGradientRules, loadModel, saveModel,
+  listLayers, defaultCamLayer, isLayersModel, isGraphModel, capture, splitModel, withGradientRules, loadModel, saveModel,
   SHIPPED_MODELS, SHIPPED_MODELS_DIR, SHIPPED_INFO, shippedModelPath, isShippedModelName, buildShippedArchitecture,
   trainShipped, evaluateShipped, trainingDataSeed, heldOutSeed, registerWasmTrainingKernels,
 } from './models';
 export type {
-  Model, ScoreFunction, LayerInfo, ForwardOptions, SplitModel, GradientRules, ReluRule, LoadModelOptions, ShippedModelName, ShippedModelInfo,
+  Model, ScoreFunction, LayerInfo, ListLayersOptions, ForwardOptions, CaptureOptions, Captured, SplitModel, GradientRules, ReluRule, LoadModelOptions, ShippedModelName, ShippedModelInfo,
   TrainOptions, TrainProgress, TrainResult, HeldOutMetrics,
 } from './models';
 export {

@@ -11,14 +11,14 @@ import * as ts from 'typescript';
 const INDEX = path.join(__dirname, '..', 'src', 'index.ts');
 
 const VALUES = [
-  'BACKENDS', 'BackendError', 'CAM_DEFAULTS', 'CAM_METHOD_DEFAULTS', 'CHANNEL_REDUCTIONS', 'COLORBAR_DEFAULTS', 'COLORMAPS', 'COMMON_DEFAULTS',
+  'AmbiguousLayerError', 'BACKENDS', 'BackendError', 'CAM_DEFAULTS', 'CAM_METHOD_DEFAULTS', 'CHANNEL_REDUCTIONS', 'COLORBAR_DEFAULTS', 'COLORMAPS', 'COMMON_DEFAULTS',
   'CancelledError', 'DISPLAY', 'DisplayError', 'GALLERY_DEFAULTS', 'GALLERY_LAYOUTS', 'GUIDED_GRAD_CAM_DEFAULTS', 'IG_BASELINES', 'IG_DEFAULTS',
   'IG_METHODS', 'InputError', 'KernelError', 'LayerError', 'MAX_RINGS', 'MAX_STEERING_DEG', 'METHODS', 'METHOD_NAMES', 'MIN_RINGS', 'ModelError',
   'NORMALIZE_DEFAULTS', 'NORMALIZE_MODES', 'OCCLUSION_DEFAULTS', 'OVERLAY_DEFAULTS', 'OVERLAY_MODES', 'OptionError', 'PARAMETERIZATIONS',
   'PLOTLY_MIME', 'PREPROCESS_PRESETS', 'PlotlyFigure', 'RGBAImage', 'SALIENCY_MAP_DEFAULTS', 'SCALES', 'SCORE_CAM_DEFAULTS', 'SHAPE_CLASSES',
   'SHIPPED_INFO', 'SHIPPED_MODELS', 'SHIPPED_MODELS_DIR', 'SMOOTHGRAD_METHODS', 'SMOOTHGRAD_TYPES', 'SMOOTH_GRAD_DEFAULTS', 'STEP_SCHEDULES',
   'SaliencyError', 'TargetError', 'UnknownLayerError', 'activationMaximization', 'aggregateOcclusion', 'backendInfo', 'buildShippedArchitecture',
-  'cam', 'clearOutput', 'colorbar', 'colormap', 'colormapLUT', 'createShow', 'currentSignal', 'data', 'deconvnet', 'deepDream', 'defaultCamLayer',
+  'cam', 'capture', 'clearOutput', 'colorbar', 'colormap', 'colormapLUT', 'createShow', 'currentSignal', 'data', 'deconvnet', 'deepDream', 'defaultCamLayer',
   'deprocess', 'display', 'evaluateDrops', 'evaluateShipped', 'featureInversion', 'filterGallery', 'gallery', 'gaussLegendre', 'gaussianBlur',
   'gaussianKernel', 'getMethod', 'gradCam', 'gradCamPlusPlus', 'gradientTimesInput', 'guidedBackprop', 'guidedGradCam', 'heatmap', 'heatmapFigure',
   'heldOutSeed', 'inKernel', 'input', 'integratedGradients', 'integratedGradientsWithDelta', 'integrationPoints', 'isGraphModel', 'isLayersModel',
@@ -33,7 +33,7 @@ const VALUES = [
 ];
 
 const TYPES = [
-  'ActivationMaximizationOptions', 'ArrayInput', 'AttributionFunction', 'BackendInfo', 'BackendName', 'Baseline', 'BinaryData', 'CamMethodOptions',
+  'ActivationMaximizationOptions', 'ArrayInput', 'Captured', 'CaptureOptions', 'ListLayersOptions', 'AttributionFunction', 'BackendInfo', 'BackendName', 'Baseline', 'BinaryData', 'CamMethodOptions',
   'CamOptions', 'ChannelReduction', 'ColorbarOptions', 'ColorbarOrientation', 'Colormap', 'ColormapName', 'ColormapSpec', 'Comm', 'CommMessage',
   'CommMessageHandler', 'CommSendOptions', 'CommTargetHandler', 'CommonOptions', 'Dataset', 'DatasetOptions', 'DeepDreamOptions', 'Displayable',
   'DisplayOptions', 'FeatureInversionOptions', 'FilterGalleryOptions', 'FloatArray', 'ForwardOptions', 'GalleryLayout', 'GalleryOptions',

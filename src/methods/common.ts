@@ -6,6 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { ready } from '../backend';
 import { CancelledError, InputError, TargetError } from '../errors';
+import { resolveModel } from '../models/adapter';
 import { forwardScores, ForwardOptions } from '../models/forward';
 import { isLayersModel, modelKind } from '../models/layers';
 import type { Model } from '../models/types';
@@ -56,7 +57,7 @@ export interface LoopOptions<R = unknown> {
 /** The spec of `batchSize`; each looping method gives its own default. */
 export const BATCH_SIZE = { type: 'integer', min: 1, description: 'model inputs per forward/backward pass' } as const;
 
-/** Checks the input batch: a float32 tf.Tensor of rank 4, finite, fitting the model's input shape. */
+/** Checks the input batch: a float32 tf.Tensor of rank 4, finite, fitting the model's input shape (LayersModel or GraphModel). */
 export async function checkInput(where: string, model: Model | null, x: unknown): Promise<tf.Tensor4D> {
   await ready();
   if (!(x instanceof tf.Tensor)) {
@@ -66,8 +67,8 @@ export async function checkInput(where: string, model: Model | null, x: unknown)
   if (x.rank !== 4) throw new InputError(where, `input must be rank 4 [N,H,W,C], but got rank ${x.rank} (shape [${x.shape}])`);
   if (x.dtype !== 'float32') throw new InputError(where, `input must be float32, but got ${x.dtype} (cast it with tf.cast(x, 'float32'))`);
   if (x.shape.some((d: number) => d === 0)) throw new InputError(where, `input has an empty dimension: shape [${x.shape}]`);
-  if (model !== null && isLayersModel(model)) {
-    const expected = model.inputs[0].shape;
+  const expected = model !== null && typeof model !== 'function' ? resolveModel(where, model).inputShape() : null;
+  if (expected) {
     const bad = expected.length !== 4 || expected.slice(1).some((d, i) => d !== null && d !== x.shape[i + 1]);
     if (bad) throw new InputError(where, `input shape [${x.shape}] does not fit the model's input [${expected.map((d) => d ?? 'null')}]`);
   }

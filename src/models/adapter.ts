@@ -302,9 +302,10 @@ export class ModelAdapter {
   /**
    * A layer's activation A, ∂objective/∂A and the scores, from one forward pass: the head runs once
    * without recording gradients, the tail runs on A under tf.grad (so the backward pass covers the tail
-   * only). Where paths bypass the layer (a LayersModel's skip connections, nested models), one pass with a
-   * zero `delta` added to A at the layer gives the same in one forward pass (the backward pass still covers
-   * only what lies between the layer and the scores). `objective` maps the scores to a scalar and must not
+   * only). A GraphModel's head also yields the nodes that skip paths around the layer read, fed to the tail
+   * with A. Where paths bypass the layer of a LayersModel (skip connections, nested models), one pass with
+   * a zero `delta` added to A at the layer gives the same in one forward pass (the backward pass still
+   * covers only what lies between the layer and the scores). `objective` maps the scores to a scalar and must not
    * throw (tensors saved for the backward pass would leak). Sync; the three tensors are kept: the caller
    * disposes them.
    */
@@ -312,9 +313,27 @@ export class ModelAdapter {
     const split = this.split(layer);
     let activation: tf.Tensor | null = null;
     let scores: tf.Tensor2D | null = null;
+    const side: tf.Tensor[] = [];
     try {
       let gradient: tf.Tensor;
-      if (!split.needsInput || this.kind === 'graph') {
+      if (this.kind === 'graph') {
+        // One execution to the node and to the nodes a skip path around it reads; the tail is fed them all.
+        const index = this.index();
+        const name = split.layer;
+        const preSoftmax = options.preSoftmax ?? true;
+        const frontier = index.frontier(name, preSoftmax);
+        const fetched = tf.tidy(() => runGraph(this.graph, index, x, { capture: [name, ...frontier], replace: null, output: null }).activations);
+        activation = tf.keep(fetched[0]);
+        side.push(...fetched.slice(1).map((t) => tf.keep(t)));
+        const a = activation;
+        const feeds: tf.NamedTensorMap = Object.fromEntries(frontier.map((n, i) => [n, side[i]]));
+        gradient = tf.keep(tf.tidy(() => tf.grad((ai: tf.Tensor) => {
+          const r = runGraph(this.graph, index, null, { capture: [], replace: { node: name, by: ai }, output: index.scoresNode(preSoftmax), feeds });
+          const s = asMatrix(this.where, r.output as tf.Tensor, x.shape[0]);
+          scores = tf.keep(tf.clone(s));
+          return objective(s);
+        })(a)));
+      } else if (!split.needsInput) {
         activation = tf.keep(tf.tidy(() => split.head(x)));
         const a = activation;
         gradient = tf.keep(tf.tidy(() => tf.grad((ai: tf.Tensor) => {
@@ -337,6 +356,8 @@ export class ModelAdapter {
     } catch (e) {
       tf.dispose([activation, scores].filter((t): t is tf.Tensor => t !== null));
       throw e;
+    } finally {
+      tf.dispose(side);
     }
   }
 }

@@ -187,6 +187,24 @@ export class GraphIndex {
     return false;
   }
 
+  /**
+   * The nodes upstream of `name` that the scores also read along another path (the start of a skip
+   * connection around it, or the input itself): fed together with `name`, they let the part after `name`
+   * run alone, without computing anything upstream again.
+   */
+  frontier(name: string, preSoftmax: boolean): string[] {
+    const upstream = this.ancestors(name);
+    const scores = this.scoresNode(preSoftmax);
+    const needed = this.ancestors(scores);
+    const out: string[] = [];
+    for (const n of upstream) {
+      const node = this.byName.get(n);
+      if (!node || node.op === 'Const') continue;
+      if (node.children.some((c) => c.name !== name && !upstream.has(c.name) && (needed.has(c.name) || c.name === scores))) out.push(n);
+    }
+    return out;
+  }
+
   /** The input shape `[null, H, W, C]` from the input node (or the signature), nulls for open sizes. */
   inputShape(): (number | null)[] | null {
     let dims = this.model.inputs[0]?.shape as number[] | undefined;
@@ -326,6 +344,8 @@ export interface GraphRun {
   replace: { node: string; by: tf.Tensor | ((a: tf.Tensor) => tf.Tensor) } | null;
   /** The node to fetch as the output, or null (stop once the captured nodes are computed). */
   output: string | null;
+  /** More nodes fed with given values (see GraphIndex.frontier). */
+  feeds?: tf.NamedTensorMap;
 }
 
 function execute(model: tf.GraphModel, feeds: tf.NamedTensorMap, names: string[]): tf.Tensor[] {
@@ -342,7 +362,7 @@ function execute(model: tf.GraphModel, feeds: tf.NamedTensorMap, names: string[]
  * tail with nothing bypassing the fed node). Sync; ordinary tensors of the caller's scope.
  */
 export function runGraph(model: tf.GraphModel, index: GraphIndex, x: tf.Tensor | null, run: GraphRun): { activations: tf.Tensor[]; output: tf.Tensor | null } {
-  const feeds: tf.NamedTensorMap = x ? { [index.inputNode]: x } : {};
+  const feeds: tf.NamedTensorMap = { ...(x ? { [index.inputNode]: x } : {}), ...run.feeds };
   const values = new Map<string, tf.Tensor>();
   const fetch = (f: tf.NamedTensorMap, names: string[]) => {
     const unique = [...new Set(names)];

@@ -25,10 +25,10 @@ async function convKernels(fn: () => Promise<tf.Tensor>): Promise<number> {
   return info.kernels.filter((k) => k.name === 'Conv2D' || k.name === 'FusedConv2D').length;
 }
 
-/** A functional model whose skip branch bypasses the CAM layer (so its tail is not a chain). */
-function withSkip(): tf.LayersModel {
+/** A functional model whose skip branch bypasses the CAM layer (so its tail is not a chain); `open`: any input size. */
+function withSkip(open = false): tf.LayersModel {
   const init = (seed: number) => ({ kernelInitializer: tf.initializers.randomNormal({ seed, stddev: 0.5 }), biasInitializer: tf.initializers.randomNormal({ seed: seed + 50, stddev: 0.1 }) });
-  const input = tf.input({ shape: [8, 8, 2], name: 'img' });
+  const input = tf.input({ shape: open ? [null, null, 2] : [8, 8, 2], name: 'img' });
   const c1 = tf.layers.conv2d({ name: 'c1', filters: 3, kernelSize: 3, padding: 'same', activation: 'relu', ...init(1) }).apply(input) as tf.SymbolicTensor;
   const c2 = tf.layers.conv2d({ name: 'c2', filters: 3, kernelSize: 3, padding: 'same', activation: 'relu', ...init(2) }).apply(c1) as tf.SymbolicTensor;
   const sum = tf.layers.add({ name: 'sum' }).apply([c1, c2]) as tf.SymbolicTensor;
@@ -61,12 +61,16 @@ describe.each(['cpu', 'wasm'] as const)('single-pass CAM on %s', (backend) => {
   test('maps equal the former two-pass route: Sequential, functional with a skip around the layer, converted GraphModel', async () => {
     const seq = randomCnn('fusedGapSoftmax', 8);
     const skip = withSkip();
+    const open = withSkip(true);
     const graph = await toConvertedGraphModel(seq);
+    const graphSkip = await toConvertedGraphModel(skip);
     const cases: [tf.LayersModel | tf.GraphModel, tf.Tensor4D, string][] = [
       [seq, randomInput(seq, 3, 1), 'c2'],
       [seq, randomInput(seq, 3, 1), 'p1'],
       [skip, tf.randomUniform([3, 8, 8, 2], 0, 1, 'float32', 2) as tf.Tensor4D, 'c1'],
+      [open, tf.randomUniform([2, 7, 5, 2], 0, 1, 'float32', 3) as tf.Tensor4D, 'c1'],
       [graph, randomInput(seq, 3, 1), 'c2'],
+      [graphSkip, tf.randomUniform([3, 8, 8, 2], 0, 1, 'float32', 2) as tf.Tensor4D, 'c2'],
     ];
     for (const [model, x, layer] of cases) {
       const before = await formerGradCam(model, x, layer);
@@ -77,8 +81,10 @@ describe.each(['cpu', 'wasm'] as const)('single-pass CAM on %s', (backend) => {
       tf.dispose([before, now, x]);
     }
     graph.dispose();
+    graphSkip.dispose();
     seq.dispose();
     skip.dispose();
+    open.dispose();
   });
 
   if (backend === 'cpu') {
@@ -86,10 +92,12 @@ describe.each(['cpu', 'wasm'] as const)('single-pass CAM on %s', (backend) => {
       const seq = randomCnn('fusedGapSoftmax', 9); // 3 convolutions
       const skip = withSkip(); // 2 convolutions
       const graph = await toConvertedGraphModel(seq);
+      const graphSkip = await toConvertedGraphModel(skip);
       const x = randomInput(seq, 2, 3);
       const xs = tf.randomUniform([2, 8, 8, 2], 0, 1, 'float32', 4) as tf.Tensor4D;
-      // A GraphModel probes its nodes' shapes once per input size (for the default layer); cached after.
+      // A GraphModel probes its nodes' shapes once per input size (to check the layer); cached after.
       (await gradCam(graph, x)).dispose();
+      (await gradCam(graphSkip, xs, { layer: 'c2' })).dispose();
       const counted: [string, () => Promise<tf.Tensor>, number][] = [
         ['gradCam default layer', () => gradCam(seq, x), 3],
         ['gradCam mid layer', () => gradCam(seq, x, { layer: 'p1' }), 3],
@@ -99,6 +107,7 @@ describe.each(['cpu', 'wasm'] as const)('single-pass CAM on %s', (backend) => {
         ['cam', () => cam(seq, x), 3],
         ['gradCam, skip around the layer', () => gradCam(skip, xs, { layer: 'c1' }), 2],
         ['gradCam on a GraphModel', () => gradCam(graph, x), 3],
+        ['gradCam on a GraphModel, skip around the layer', () => gradCam(graphSkip, xs, { layer: 'c2' }), 2],
         ['cam on a GraphModel', () => cam(graph, x), 3],
         // 2 items × 6 channels of c3 = 12 masked inputs in batches of 6: 2 more passes.
         ['scoreCam', () => scoreCam(seq, x, { batchSize: 6 }), 3 * 3],
@@ -107,6 +116,7 @@ describe.each(['cpu', 'wasm'] as const)('single-pass CAM on %s', (backend) => {
       for (const [name, run, want] of counted) expect([name, await convKernels(run)]).toEqual([name, want]);
       tf.dispose([x, xs]);
       graph.dispose();
+      graphSkip.dispose();
       seq.dispose();
       skip.dispose();
     });

@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { setBackend } from '../../src/backend';
-import { LayerError, OptionError, UnknownLayerError } from '../../src/errors';
+import { InputError, LayerError, OptionError, UnknownLayerError } from '../../src/errors';
 import { defaultCamLayer, endsInSoftmax, forwardScores, listLayers } from '../../src/models';
 import { splitModel } from '../../src/models/split';
 import { cam } from '../../src/methods/cam';
@@ -132,6 +132,14 @@ describe.each(['cpu', 'wasm'] as const)('converted GraphModels on %s', (backend)
     expect((err as Error).message).toMatch(/^cam: CAM needs a model that ends in a spatial mean .*fed by Reshape "StatefulPartitionedCall\/flat\/flatten\/Reshape"$/);
     gflat.dispose();
     flat.dispose();
+  });
+
+  test('an input that does not fit the signature is an InputError naming both shapes', async () => {
+    const wrong = tf.zeros([1, 10, 12, 3]) as tf.Tensor4D;
+    const n0 = tf.memory().numTensors;
+    await expect(gradCam(graph, wrong)).rejects.toThrow(new InputError('gradCam', "input shape [1,10,12,3] does not fit the model's input [null,12,12,3]"));
+    expect(tf.memory().numTensors).toBe(n0);
+    wrong.dispose();
   });
 
   test('pre-softmax scores through Softmax + Identity; gradients equal the LayersModel\'s', async () => {
