@@ -10,9 +10,8 @@ import * as path from 'path';
 import { setBackend } from '../../src/backend';
 import { GradientError } from '../../src/errors';
 import { coveredNames, OP_COVERAGE, TestedBackend } from '../../src/models/op-coverage';
-import { GraphDefBuilder } from '../fixtures/graph-def';
 import { checkGradient, itemValues } from './gradient-check';
-import { NO_GRADIENT_CASES, OP_CASES, OpCase, seeded } from './op-cases';
+import { buildCase, NO_GRADIENT_CASES, OP_CASES, OpCase } from './op-cases';
 
 const rowsOf = (op: string) => OP_COVERAGE.filter((r) => r.ops.includes(op));
 
@@ -22,12 +21,6 @@ function backendsOf(c: OpCase): TestedBackend[] {
   return all.filter((b) => c.ops.every((op) => rowsOf(op).every((r) => r.gradient === 'not needed' || r.backends.includes(b))));
 }
 
-async function graphOf(c: OpCase): Promise<{ model: tf.GraphModel; outputs: string[] }> {
-  const g = new GraphDefBuilder();
-  const x = g.input('x', [-1, ...c.shape.slice(1)]);
-  const outputs = seeded(c.label, () => c.build(g, x));
-  return { model: await g.build(), outputs };
-}
 
 const run = (model: tf.GraphModel, outputs: string[]) => (x: tf.Tensor) => {
   const r = model.execute(x, outputs);
@@ -62,7 +55,7 @@ describe.each(['cpu', 'wasm'] as const)('op gradients on %s', (backend) => {
 
   const cases = OP_CASES.filter((c) => backendsOf(c).includes(backend));
   test.each(cases.map((c) => [c.label, c] as const))('%s', async (_label, c) => {
-    const { model, outputs } = await graphOf(c);
+    const { model, outputs } = await buildCase(c);
     const x = tf.tensor(itemValues(c.shape.reduce((a, d) => a * d, 1), 3, c.scale), c.shape);
     const before = tf.memory().numTensors;
     const r = checkGradient(run(model, outputs), x, { h: c.h, model, oneAtATime: c.oneAtATime });
@@ -75,7 +68,7 @@ describe.each(['cpu', 'wasm'] as const)('op gradients on %s', (backend) => {
   });
 
   test.each(NO_GRADIENT_CASES.map((c) => [c.label, c] as const))('%s: a GradientError naming the node', async (_label, c) => {
-    const { model, outputs } = await graphOf(c);
+    const { model, outputs } = await buildCase(c);
     const x = tf.tensor(itemValues(c.shape.reduce((a, d) => a * d, 1), 3, c.scale), c.shape);
     const before = tf.memory().numTensors;
     let error: unknown = null;
