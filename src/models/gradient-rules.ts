@@ -114,7 +114,9 @@ function reluGrad(kernelName: 'Relu' | 'Relu6', rule: ReluRule): GradConfig {
     gradFunc: (dy, saved) => {
       const [x] = saved;
       const d = dy as tf.Tensor;
-      if (rule === 'deconvnet') return { x: () => tf.relu(d) };
+      // Deconvnet ignores the input's sign, not ReLU6's cap (the cap keeps its gradient, as a
+      // clip after a ReLU, how tfjs-layers writes ReLU(maxValue: 6), would).
+      if (rule === 'deconvnet') return { x: () => (kernelName === 'Relu' ? tf.relu(d) : tf.mul(tf.relu(d), tf.cast(tf.lessEqual(tf.cast(x, 'float32'), 6), 'float32'))) };
       if (rule === 'guided') return { x: () => tf.mul(tf.relu(d), gate(x)) };
       return { x: () => tf.mul(d, gate(x)) };
     },

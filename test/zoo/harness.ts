@@ -18,7 +18,7 @@ export const SMALL: Record<string, Record<string, unknown>> = {
 
 /** Methods that only some heads support, and the typed error the others give. */
 export function expectedFailure(name: string, entry: ZooEntry): typeof LayerError | null {
-  // CAM (Zhou et al.) needs global average pooling followed by a dense layer.
+  // CAM (Zhou et al.) needs global average pooling followed by a dense layer (a matrix product in a GraphModel).
   if (name === 'cam' && !entry.camHead) return LayerError;
   return null;
 }
