@@ -24,10 +24,11 @@ import * as tf from '@tensorflow/tfjs';
 import { GradientError } from '../errors';
 import { fastKernels } from './fast-kernels';
 import { gradientKernels } from './gradient-kernels';
-import { dilationFreeFusedConv2d, extraGradients } from './gradients';
+import { dilationFreeFusedConv2d, extraGradients, gateGradient } from './gradients';
 import { describeGradientFailure } from './op-coverage';
 
-export type ReluRule = 'standard' | 'guided' | 'deconvnet';
+export type { ReluRule } from './gradients';
+import type { ReluRule } from './gradients';
 
 export interface GradientRules {
   /** How gradients pass through ReLU. Default `standard`. */
@@ -100,26 +101,16 @@ const trueAvgPoolGrad: GradConfig = {
 };
 
 /**
- * The ReLU (or ReLU6) gradient under a rule. `gate(x)` is 1 where the forward unit passes its input
- * (x > 0, and x ≤ 6 for ReLU6), else 0.
+ * The ReLU (or ReLU6) gradient under a rule: the unit passes its input for 0 < x (and x ≤ 6 for
+ * ReLU6). Deconvnet ignores the input's sign, not ReLU6's cap (the cap keeps its gradient, as a clip
+ * after a ReLU, how tfjs-layers writes ReLU(maxValue: 6), would).
  */
 function reluGrad(kernelName: 'Relu' | 'Relu6', rule: ReluRule): GradConfig {
-  const gate = (x: tf.Tensor) => {
-    const xf = tf.cast(x, 'float32');
-    return kernelName === 'Relu' ? tf.step(xf) : tf.mul(tf.step(xf), tf.cast(tf.lessEqual(xf, 6), 'float32'));
-  };
+  const gate = { lo: 0, hi: kernelName === 'Relu' ? Infinity : 6, loInclusive: false };
   return {
     kernelName,
     inputsToSave: ['x'],
-    gradFunc: (dy, saved) => {
-      const [x] = saved;
-      const d = dy as tf.Tensor;
-      // Deconvnet ignores the input's sign, not ReLU6's cap (the cap keeps its gradient, as a
-      // clip after a ReLU, how tfjs-layers writes ReLU(maxValue: 6), would).
-      if (rule === 'deconvnet') return { x: () => (kernelName === 'Relu' ? tf.relu(d) : tf.mul(tf.relu(d), tf.cast(tf.lessEqual(tf.cast(x, 'float32'), 6), 'float32'))) };
-      if (rule === 'guided') return { x: () => tf.mul(tf.relu(d), gate(x)) };
-      return { x: () => tf.mul(d, gate(x)) };
-    },
+    gradFunc: (dy, saved) => ({ x: () => gateGradient(dy as tf.Tensor, saved[0], gate, rule) }),
   };
 }
 

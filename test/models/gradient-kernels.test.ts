@@ -6,6 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { setBackend } from '../../src/backend';
 import { withGradientRules } from '../../src/models/gradient-rules';
+import { gateGradient } from '../../src/models/gradients';
 import { depthwiseBackpropInputViaForward, gradientKernels, resizeBilinearAdjoint, resizeNearestAdjoint } from '../../src/models/gradient-kernels';
 import { cpuReference, expectClose, runHere, size, values } from './kernel-test-util';
 
@@ -79,6 +80,25 @@ describe.each(['cpu', 'wasm'] as const)('gradient kernels on %s', (backend) => {
       expect(Math.abs(lhs - rhs)).toBeLessThan(1e-4 * Math.max(1, Math.abs(lhs)));
       tf.dispose([x, y]);
     }
+  });
+
+  test.each(['standard', 'guided', 'deconvnet'] as const)('the one-pass gate kernel equals the composed ops (ReLU, ReLU6, clip; %s rule)', (rule) => {
+    const x = tf.tensor(Float32Array.from(values(300, 8), (v) => v * 8), [3, 10, 10]);
+    const dy = tf.tensor(values(300, 9), [3, 10, 10]);
+    for (const gate of [{ lo: 0, hi: Infinity, loInclusive: false }, { lo: 0, hi: 6, loInclusive: false }, { lo: -2, hi: 3, loInclusive: true }]) {
+      if (rule !== 'standard' && gate.loInclusive) continue; // clips are gated with the standard rule only
+      const before = tf.memory().numTensors;
+      const fast = withGradientRules({}, () => gateGradient(dy, x, gate, rule));
+      const composed = tf.tidy(() => {
+        const pass = tf.mul(gate.loInclusive ? tf.cast(tf.greaterEqual(x, gate.lo), 'float32') : tf.cast(tf.greater(x, gate.lo), 'float32'), tf.cast(tf.lessEqual(x, gate.hi), 'float32'));
+        if (rule === 'deconvnet') return tf.mul(tf.relu(dy), tf.cast(tf.lessEqual(x, gate.hi), 'float32'));
+        return tf.mul(rule === 'guided' ? tf.relu(dy) : dy, pass);
+      });
+      expectClose(fast.dataSync() as Float32Array, composed.dataSync() as Float32Array, 0);
+      tf.dispose([fast, composed]);
+      expect(tf.memory().numTensors).toBe(before);
+    }
+    tf.dispose([x, dy]);
   });
 
   test('withGradientRules swaps the kernels, gradient rules and tf.fused.conv2d in and restores them', () => {
