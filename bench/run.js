@@ -245,7 +245,7 @@ async function benchKernels(backend) {
     lib.table(['layer', 'Conv2D', 'Conv2DBackpropInput (tfjs)', 'Conv2DBackpropInput (ours)', 'pool', 'MaxPool', 'MaxPoolGrad (tfjs)', 'MaxPoolGrad (ours)'], rows);
 }
 
-function otherBench(file) {
+function otherBench(file, timeout = 150000) {
   const full = path.join(__dirname, file);
   if (!fs.existsSync(full)) {
     console.log(`\nbench/${file}: not present, skipped`);
@@ -254,7 +254,7 @@ function otherBench(file) {
   console.log(`\n## bench/${file}\n`);
   // Its own process: its backend and tensors cannot disturb these numbers, nor these its.
   const code = `const m = require(${JSON.stringify(full)}); if (m && typeof m.run === 'function') Promise.resolve(m.run()).catch((e) => { console.error(e); process.exitCode = 1; });`;
-  const r = spawnSync(process.execPath, ['-e', code], { stdio: 'inherit', timeout: 150000, cwd: path.join(__dirname, '..') });
+  const r = spawnSync(process.execPath, ['-e', code], { stdio: 'inherit', timeout, cwd: path.join(__dirname, '..') });
   if (r.error || r.status !== 0) console.log(`bench/${file}: ${r.error ? r.error.message : `exited with status ${r.status}`}`);
 }
 
@@ -281,6 +281,7 @@ async function main() {
   }
   if (verdicts.length) console.log('\n## Targets of issues 2 and 9 (wasm, 224 model)\n\n' + verdicts.join('\n'));
   console.log(`\nsaliency-lab bench: ${fmt((Date.now() - t0) / 1000, 0)} s, load ${load()}`);
+  otherBench('mobilenet.js', 600000);
   otherBench('viz.js');
   otherBench('kernel.js');
   otherBench('featurevis.js');

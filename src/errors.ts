@@ -24,6 +24,34 @@ export class UnknownLayerError extends SaliencyError {
 /** A layer that exists but cannot serve the method (for instance a CAM layer whose output is not 4-D). */
 export class LayerError extends SaliencyError {}
 
+/** What a GradientError reports: the op, where the model uses it, the backend, and the whole message. */
+export interface GradientFailure {
+  /** The op (GraphModel op or tfjs kernel) whose gradient cannot be taken. */
+  op: string;
+  /** The model's nodes (GraphModel) or layers (LayersModel) that use it; empty when not known. */
+  nodes: string[];
+  /** The tfjs backend in use. */
+  backend: string;
+  /** The message after "where: ". */
+  detail: string;
+}
+
+/**
+ * A gradient that cannot be taken through this model on this backend: an op without a gradient rule or a
+ * kernel the backend lacks. Methods without gradients (occlusion, Score-CAM) still work.
+ */
+export class GradientError extends LayerError {
+  readonly op: string;
+  readonly nodes: string[];
+  readonly backend: string;
+  constructor(where: string, failure: GradientFailure) {
+    super(where, failure.detail);
+    this.op = failure.op;
+    this.nodes = failure.nodes;
+    this.backend = failure.backend;
+  }
+}
+
 /** A target (class index, output index or target function) that does not fit the model's output. */
 export class TargetError extends SaliencyError {}
 

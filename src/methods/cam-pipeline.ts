@@ -145,7 +145,7 @@ function layerPass(
       return tf.mul(tf.sum(scores), 0);
     }
   };
-  const r = withGradientRules({}, () => adapter.layerGradient(x, layer, objective, forward));
+  const r = withGradientRules({}, () => adapter.layerGradient(x, layer, objective, forward), { where, model: adapter.model });
   if (failure !== null) {
     tf.dispose([r.activation, r.gradient, r.scores]);
     throw failure;

@@ -162,6 +162,7 @@ export async function deepDream(model: Model, image: tf.Tensor4D, options: DeepD
         }
         return [rows.length === 1 ? rows[0] : tf.concat(rows, 1), value];
       }),
+      { where, model },
     );
 
   const base = tf.tidy(() => tf.clipByValue(fromModelInput(x0, preset), 0, 1) as tf.Tensor4D);

@@ -23,6 +23,7 @@ export function inputGradient(
       const g = tf.grad((xi: tf.Tensor) => tf.sum(select(forwardScores(where, model, xi as tf.Tensor4D, options))));
       return g(x) as tf.Tensor4D;
     }),
+    { where, model },
   );
 }
 

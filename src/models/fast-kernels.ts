@@ -1,6 +1,6 @@
 /**
  * Faster kernels for input gradients, swapped in by `withGradientRules` only while saliency-lab computes
- * gradients (gradient-rules.ts imports `fastKernels`; this module imports nothing of saliency-lab). Each
+ * gradients (gradient-rules.ts imports `fastKernels`; this module imports nothing but kernel-util). Each
  * gives the same numbers as tfjs's cpu kernel (to float rounding).
  *
  * - `Conv2DBackpropInput` (wasm): the input gradient of a convolution is itself a convolution, of the
@@ -17,22 +17,9 @@
  * - `Identity` and same-dtype `Cast` (wasm): aliases instead of copies (see aliasOrCast).
  */
 import * as tf from '@tensorflow/tfjs';
+import { Backend, free, Info, KernelConfig, output, run, transposedConvInput, Values, values } from './kernel-util';
 
-type KernelConfig = Parameters<typeof tf.registerKernel>[0];
-type Backend = tf.KernelBackend;
-type Info = tf.TensorInfo;
 type Pad = 'same' | 'valid' | number | tf.backend_util.ExplicitPadding;
-
-/** Runs another kernel of the same backend (the backend's own; these names are never swapped here). */
-function run(backend: Backend, backendName: string, kernelName: string, inputs: Record<string, Info>, attrs: object): Info {
-  const kernel = tf.getKernel(kernelName, backendName);
-  if (!kernel) throw new Error(`fast-kernels: backend "${backendName}" has no ${kernelName} kernel`);
-  return kernel.kernelFunc({ inputs, backend, attrs: attrs as tf.NamedAttrMap }) as Info;
-}
-
-function free(backend: Backend, ...infos: Info[]): void {
-  for (const t of infos) backend.disposeData(t.dataId);
-}
 
 interface Conv2DBackpropInputAttrs {
   strides: number | [number, number];
@@ -61,32 +48,13 @@ export function conv2dBackpropInputViaConv2D(backendName: string) {
     const temps: Info[] = [];
     const keep = (t: Info) => (temps.push(t), t);
     try {
-      let g = channelsFirst ? keep(run(backend, backendName, 'Transpose', { x: dy }, { perm: [0, 2, 3, 1] })) : dy;
-      if (sh > 1 || sw > 1) {
-        const r6 = keep(run(backend, backendName, 'Reshape', { x: g }, { shape: [n, oh, 1, ow, 1, cout] }));
-        const padded = keep(run(backend, backendName, 'PadV2', { x: r6 }, {
-          paddings: [[0, 0], [0, 0], [0, sh - 1], [0, 0], [0, sw - 1], [0, 0]], constantValue: 0,
-        }));
-        g = keep(run(backend, backendName, 'Reshape', { x: padded }, { shape: [n, oh * sh, ow * sw, cout] }));
-      }
-      // A stride-1 "valid" correlation giving h rows needs h + kh − 1 rows of (padded) dy.
-      const lh = oh * sh;
-      const lw = ow * sw;
-      const beforeH = kh - 1 - info.padInfo.top;
-      const beforeW = kw - 1 - info.padInfo.left;
-      let afterH = h + kh - 1 - beforeH - lh;
-      let afterW = w + kw - 1 - beforeW - lw;
-      if (afterH < 0 || afterW < 0) {
-        // Trailing zeros of the dilation (or rows the forward pass never read) that fall outside.
-        g = keep(run(backend, backendName, 'Slice', { x: g }, {
-          begin: [0, 0, 0, 0], size: [n, lh + Math.min(afterH, 0), lw + Math.min(afterW, 0), cout],
-        }));
-        afterH = Math.max(afterH, 0);
-        afterW = Math.max(afterW, 0);
-      }
+      const nhwc = channelsFirst ? keep(run(backend, backendName, 'Transpose', { x: dy }, { perm: [0, 2, 3, 1] })) : dy;
+      const { g, pad: dxPad } = transposedConvInput(backend, backendName, nhwc, {
+        n, h, w, oh, ow, c: cout, sh, sw, kh, kw, top: info.padInfo.top, left: info.padInfo.left,
+      }, keep);
       const wT = keep(flipTranspose(backend, filter));
       const dx = run(backend, backendName, 'Conv2D', { x: g, filter: wT }, {
-        strides: [1, 1], pad: [[0, 0], [beforeH, afterH], [beforeW, afterW], [0, 0]], dataFormat: 'NHWC',
+        strides: [1, 1], pad: dxPad, dataFormat: 'NHWC',
         dilations: [1, 1], dimRoundingMode: undefined,
       });
       if (!channelsFirst) return dx;
@@ -120,47 +88,6 @@ interface MaxPoolGradAttrs {
   strides: number | [number, number];
   pad: Pad;
   dimRoundingMode?: 'floor' | 'round' | 'ceil';
-}
-
-type Values = Float32Array | Int32Array | Uint8Array;
-
-/** Reads a tensor's values without copying where the backend allows (wasm heap view, cpu array). */
-function values(backend: Backend, t: Info): Values {
-  const b = backend as unknown as {
-    typedArrayFromHeap?: (t: Info) => Values;
-    data?: { get(id: tf.DataId): { values: Values } };
-  };
-  if (b.typedArrayFromHeap) return b.typedArrayFromHeap(t);
-  if (b.data) return b.data.get(t.dataId).values;
-  return backend.readSync(t.dataId) as Values;
-}
-
-/**
- * A new float32 tensor filled by `fill(out)`, written in place on wasm's heap or handed to cpu. `out`
- * starts as zeros unless `zeroed` is false (then `fill` must write every element).
- */
-function output(backend: Backend, shape: number[], fill: (out: Float32Array) => void, zeroed = true): Info {
-  const b = backend as unknown as {
-    makeOutput?: (shape: number[], dtype: 'float32') => Info;
-    typedArrayFromHeap?: (t: Info) => Float32Array;
-    makeTensorInfo?: (shape: number[], dtype: 'float32', values: Float32Array) => Info;
-  };
-  if (b.makeOutput && b.typedArrayFromHeap) {
-    const out = b.makeOutput(shape, 'float32');
-    try {
-      const view = b.typedArrayFromHeap(out);
-      if (zeroed) view.fill(0);
-      fill(view);
-    } catch (e) {
-      backend.disposeData(out.dataId);
-      throw e;
-    }
-    return out;
-  }
-  if (!b.makeTensorInfo) throw new Error(`fast-kernels: backend "${tf.getBackend()}" keeps no readable arrays (wasm or cpu needed)`);
-  const arr = new Float32Array(shape.reduce((a, d) => a * d, 1));
-  fill(arr);
-  return b.makeTensorInfo(shape, 'float32', arr);
 }
 
 /**
@@ -283,3 +210,4 @@ export const fastKernels: KernelConfig[] = [
   { kernelName: 'Identity', backendName: 'wasm', kernelFunc: aliasOrCast as unknown as KernelConfig['kernelFunc'] },
   { kernelName: 'Cast', backendName: 'wasm', kernelFunc: aliasOrCast as unknown as KernelConfig['kernelFunc'] },
 ];
+

@@ -348,10 +348,32 @@ export interface GraphRun {
   feeds?: tf.NamedTensorMap;
 }
 
+/** The batch size the model's input fixes (exported models often say 1), or null when it is open. */
+function fixedBatch(model: tf.GraphModel): number | null {
+  const b = model.inputs[0]?.shape?.[0];
+  return typeof b === 'number' && b > 0 ? b : null;
+}
+
+/**
+ * model.execute, in chunks of the fixed batch when the signature fixes one (tfjs refuses any other batch):
+ * every feed is split along its first axis and the fetched outputs are concatenated (differentiably).
+ */
 function execute(model: tf.GraphModel, feeds: tf.NamedTensorMap, names: string[]): tf.Tensor[] {
   if (names.length === 0) return [];
-  const r = model.execute(feeds, names);
-  return Array.isArray(r) ? r : [r];
+  const fixed = fixedBatch(model);
+  const n = Object.values(feeds)[0]?.shape[0];
+  const run = (f: tf.NamedTensorMap) => {
+    const r = model.execute(f, names);
+    return Array.isArray(r) ? r : [r];
+  };
+  if (fixed === null || n === undefined || n === fixed || n % fixed !== 0) return run(feeds);
+  const parts: tf.Tensor[][] = [];
+  for (let start = 0; start < n; start += fixed) {
+    parts.push(tf.tidy(() => run(Object.fromEntries(Object.entries(feeds).map(([k, t]) => [k, tf.slice(t, start, fixed)])))));
+  }
+  const out = names.map((_, i) => tf.concat(parts.map((p) => p[i])));
+  tf.dispose(parts);
+  return out;
 }
 
 /**

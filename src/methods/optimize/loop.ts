@@ -85,6 +85,7 @@ export async function optimizeImage(s: LoopSettings): Promise<tf.Tensor4D> {
           })(p);
           return [holder.value as tf.Tensor, g];
         }),
+        { where: s.where },
       );
       s.release?.();
       const next = tf.tidy(() => {
