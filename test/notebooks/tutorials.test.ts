@@ -26,6 +26,7 @@ const EXECUTED = path.join(ROOT, 'test-output', 'notebooks');
  * and at least this many pictures (PNG outputs, widget fallbacks included).
  */
 const EXPECTED: Record<string, { widgets: string[]; pictures: number }> = {
+  '00-tour.ipynb': { widgets: ['HeatmapExplorerModel', 'CompareMethodsModel', 'OcclusionExplorerModel', 'ActivationGalleryModel', 'ProgressModel'], pictures: 8 },
   '01-saliency-maps.ipynb': { widgets: [], pictures: 8 },
 };
 
