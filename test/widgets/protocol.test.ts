@@ -6,7 +6,7 @@ import { CONTROL_TARGET, MODULE_NAME, MODULE_SEMVER, MODULE_VERSION, PROTOCOL_VE
 import { ProgressBar, progress } from '../../src/widgets/kernel/progress';
 import { Widget, checks, WIDGET_VIEW_MIME } from '../../src/widgets/kernel/widget';
 import { RGBAImage } from '../../src/viz/image';
-import { DISPLAY } from '../../src/display';
+import { DISPLAY, setDisplaySink, type DisplayOptions, type MimeBundle } from '../../src/display';
 import { useFakeHost } from './fake-host';
 
 const root = path.join(__dirname, '..', '..');
@@ -139,6 +139,22 @@ describe('progress bar', () => {
     expect(updates.at(-1)).toEqual({ done: 10, total: 10, status: 'done' });
     expect(bar.describe()).toBe('work: 10/10 (100%) done');
     bar.close();
+  });
+
+  test('progress() shows the bar with a display id, and finish replaces that output (saved notebooks show the end)', () => {
+    const shown: [MimeBundle, DisplayOptions][] = [];
+    setDisplaySink({ display: (b, o) => shown.push([b, o]) });
+    try {
+      const bar = progress('steps', { total: 4 });
+      bar.update(2);
+      bar.finish();
+      expect(shown.map(([, o]) => o)).toEqual([{ displayId: bar.modelId }, { displayId: bar.modelId, update: true }]);
+      expect(shown.map(([b]) => b['text/plain'])).toEqual(['steps: 0/4 (0%)', 'steps: 4/4 (100%) done']);
+      expect(shown[1][0][WIDGET_VIEW_MIME]).toMatchObject({ model_id: bar.modelId });
+      bar.close();
+    } finally {
+      setDisplaySink(null);
+    }
   });
 });
 

@@ -31,6 +31,8 @@ export class ProgressBar extends Widget {
   private readonly write: (line: string) => void;
   private pending: ReturnType<typeof setTimeout> | undefined;
   private current: { done: number; total: number; status: ProgressStatus };
+  /** The display id of the output `progress()` made: `finish` replaces that output, so its PNG and text fallbacks show the end. */
+  shownAs: string | undefined;
 
   constructor(readonly description: string, options: ProgressOptions = {}) {
     const total = options.total ?? 0;
@@ -54,6 +56,7 @@ export class ProgressBar extends Widget {
     if (status === 'done' && this.current.total > 0) this.current.done = this.current.total;
     this.current.status = status;
     this.publish(true);
+    if (this.live && this.shownAs) display(this, { displayId: this.shownAs, update: true });
   }
 
   private publish(force: boolean): void {
@@ -98,8 +101,10 @@ export class ProgressBar extends Widget {
 export function progress(description: string, options: ProgressOptions = {}): ProgressBar {
   const bar = new ProgressBar(description, options);
   if (options.show ?? true) {
-    if (bar.live) display(bar);
-    else bar.update(0);
+    if (bar.live) {
+      bar.shownAs = bar.modelId;
+      display(bar, { displayId: bar.shownAs });
+    } else bar.update(0);
   }
   return bar;
 }
