@@ -194,14 +194,17 @@ function loadOrExplain(load: Load, pkg: string): unknown {
   }
 }
 
+const watched = new WeakSet<GPUDevice>();
+
 /**
- * Watches the active webgpu backend's device: when it is lost (for any reason but being destroyed on
+ * Watches the active webgpu backend's device (once per device): when it is lost (for any reason but being destroyed on
  * purpose), webgpu is taken out of the automatic order and `onLost` is told why.
  */
 export function watchDevice(onLost: (reason: string) => void): void {
   const backend = tf.findBackend('webgpu') as unknown as { device?: GPUDevice } | null;
   const device = backend?.device;
-  if (!device?.lost) return;
+  if (!device?.lost || watched.has(device)) return;
+  watched.add(device);
   device.lost.then((info) => {
     if (info.reason === 'destroyed') return;
     lost = info.message || String(info.reason ?? 'unknown reason');
