@@ -164,6 +164,7 @@ async function benchModel(backend, entry) {
     for (let i = 0; i < repeats; i++) times.push(await timed(fn));
     const ms = lib.median(times);
     results[name] = { ms, passes };
+    process.stderr.write(`  ${backend}, ${entry.label}: ${name} ${fmt(ms)} ms\n`); // progress while the table waits
     return { name, settings, n: repeats, ms, passes, memory: memoryCells() };
   };
   try {

@@ -270,6 +270,11 @@ async function main() {
   if (typeof sl.ready === 'function') await sl.ready();
   const verdicts = [];
   for (const backend of BACKENDS) {
+    if (backend === 'webgpu') {
+      // This bench times CPU seconds, which leave out a GPU's work: the GPU bench times wall clock.
+      console.log('\n## webgpu: measured by bench/gpu.js (`bash bench/gpu.sh`), which times wall clock; skipped here');
+      continue;
+    }
     await sl.setBackend(backend);
     console.log(`\n## ${backend}`);
     if (MODEL_NAMES.includes('vgg224')) console.log('\n' + (await benchKernels(backend)));

@@ -61,6 +61,13 @@ export class ModelError extends SaliencyError {}
 /** The requested TensorFlow.js backend is unknown or cannot be loaded. */
 export class BackendError extends SaliencyError {}
 
+/**
+ * One batch needs a tensor larger than the backend can hold (webgpu: the device's largest storage
+ * binding). The batched-evaluation loop retries such a batch in halves; elsewhere it says to use a
+ * smaller batchSize or input.
+ */
+export class BatchTooLargeError extends BackendError {}
+
 /** Work stopped because its AbortSignal fired. `name` is "AbortError", as for fetch. */
 export class CancelledError extends SaliencyError {
   constructor(where: string, reason?: unknown) {

@@ -72,7 +72,7 @@ let current: BackendInfo | null = null;
 let pending: Promise<BackendInfo> | null = null;
 
 /** The default package loader (`require`, and for `webgpu` its binary where require cannot load it). */
-export function loadPackage(pkg: string): unknown {
+function loadPackage(pkg: string): unknown {
   if (pkg === WEBGPU_PACKAGES.dawn) return requireDawn();
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   return require(pkg);

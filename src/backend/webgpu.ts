@@ -18,7 +18,7 @@
  */
 import path from 'path';
 import * as tf from '@tensorflow/tfjs';
-import { BackendError } from '../errors';
+import { BackendError, BatchTooLargeError } from '../errors';
 import './webgpu-kernels';
 
 /** What `backendInfo()` says about the adapter in use. */
@@ -194,14 +194,17 @@ function loadOrExplain(load: Load, pkg: string): unknown {
   }
 }
 
+const watched = new WeakSet<GPUDevice>();
+
 /**
- * Watches the active webgpu backend's device: when it is lost (for any reason but being destroyed on
+ * Watches the active webgpu backend's device (once per device): when it is lost (for any reason but being destroyed on
  * purpose), webgpu is taken out of the automatic order and `onLost` is told why.
  */
 export function watchDevice(onLost: (reason: string) => void): void {
   const backend = tf.findBackend('webgpu') as unknown as { device?: GPUDevice } | null;
   const device = backend?.device;
-  if (!device?.lost) return;
+  if (!device?.lost || watched.has(device)) return;
+  watched.add(device);
   device.lost.then((info) => {
     if (info.reason === 'destroyed') return;
     lost = info.message || String(info.reason ?? 'unknown reason');
@@ -211,6 +214,8 @@ export function watchDevice(onLost: (reason: string) => void): void {
 
 /** The parts of tfjs-backend-webgpu's WebGPUBackend used to track and read back its tensors. */
 interface WebGPUBackendInternals {
+  device: { limits: { maxStorageBufferBindingSize: number } };
+  runWebGPUProgram(program: { outputShape: number[]; shaderKey?: string; constructor: { name: string } }, inputs: tf.TensorInfo[], ...rest: unknown[]): tf.TensorInfo;
   tensorMap: {
     set(id: tf.DataId, value: unknown): void;
     delete(id: tf.DataId): boolean;
@@ -242,6 +247,7 @@ export function instrumentBackend(): void {
     live.delete(id);
     return remove(id);
   };
+  guardBindingSize(backend);
   if (typeof (globalThis as { OffscreenCanvas?: unknown }).OffscreenCanvas !== 'undefined') return;
   const readSync = backend.readSync.bind(backend);
   backend.readSync = (id) => {
@@ -254,6 +260,42 @@ export function instrumentBackend(): void {
       );
     }
     return readSync(id);
+  };
+}
+
+const MB = (bytes: number) => `${(bytes / 2 ** 20).toFixed(1)} MB`;
+
+/** tfjs-backend-webgpu's programs are classes named after what they do; saliency-lab's are plain objects with a key. */
+function shaderName(program: { shaderKey?: string; constructor: { name: string } }): string {
+  const name = program.constructor?.name;
+  return name && name !== 'Object' ? name : program.shaderKey ?? 'a shader';
+}
+
+/**
+ * A shader binds each input and its output whole, and WebGPU refuses a binding larger than the device's
+ * `maxStorageBufferBindingSize` (128 MB on lavapipe, and Dawn's default; GPUs allow more). tfjs-backend-webgpu
+ * does not check: the command is dropped with a validation message on stderr and the result holds garbage.
+ * Here such a program is a BatchTooLargeError before it runs, naming the tensor and what to do (the
+ * methods' batch loop then retries the batch in halves).
+ */
+function guardBindingSize(backend: WebGPUBackendInternals): void {
+  const deviceLimit = backend.device?.limits?.maxStorageBufferBindingSize;
+  if (!deviceLimit) return;
+  const run = backend.runWebGPUProgram.bind(backend);
+  backend.runWebGPUProgram = (program, inputs, ...rest) => {
+    const limit = Math.min(deviceLimit, testBindingLimit ?? Infinity);
+    // Every dtype tfjs-backend-webgpu stores takes 4 bytes an element (bool as i32; complex64 as two float32 tensors).
+    const shapes = [program.outputShape, ...inputs.map((t) => t.shape)];
+    const worst = shapes.reduce((a, shape) => Math.max(a, 4 * shape.reduce((n, d) => n * d, 1)), 0);
+    if (worst > limit) {
+      const shape = shapes.find((sh) => 4 * sh.reduce((n, d) => n * d, 1) === worst);
+      throw new BatchTooLargeError(
+        'webgpu',
+        `a tensor of ${MB(worst)} (shape [${shape?.join(', ')}], in ${shaderName(program)}) is larger than ` +
+          `this GPU's largest storage binding (${MB(limit)}); use a smaller batchSize, or a smaller input`,
+      );
+    }
+    return run(program, inputs, ...rest);
   };
 }
 
@@ -273,6 +315,13 @@ export async function readBackWebGPUTensors(): Promise<void> {
 export function webgpuInstallHint(peers: Record<string, string>): string {
   const spec = (pkg: string) => (peers[pkg] ? `${pkg}@${peers[pkg]}` : pkg);
   return `npm install ${spec(WEBGPU_PACKAGES.dawn)} ${spec(WEBGPU_PACKAGES.tfjs)}`;
+}
+
+let testBindingLimit: number | null = null;
+
+/** For tests: a binding limit below the device's (null: the device's), so that small models reach it. */
+export function setTestBindingLimit(bytes: number | null): void {
+  testBindingLimit = bytes;
 }
 
 /** For tests: forget a lost device, and remove the `navigator.gpu` installed here. */

@@ -13,6 +13,11 @@ export interface KernelHooks {
    */
   resultBundle?(value: unknown): MimeBundle | undefined;
   /**
+   * Awaited before `resultBundle` for the same value: fetch what showing it synchronously needs (a tensor's
+   * values from the GPU, which Node's webgpu backend cannot read synchronously).
+   */
+  beforeResult?(value: unknown): Promise<void>;
+  /**
    * Runs once, when the kernel warms up after its first reply; the first cell waits until it is done.
    * A failure is shown in the first cell's stderr (the cell still runs).
    */

@@ -281,9 +281,16 @@ export class ShellHandler implements KernelHost, CommTransport {
    * The bundle of a cell's result: its own display method, else the first hook's, else plain text as
    * Node's REPL shows it (a string quoted: `'abcd'`).
    */
-  private resultBundle(value: unknown): MimeBundle {
+  private async resultBundle(value: unknown): Promise<MimeBundle> {
     if (typeof value === 'string') return { 'text/plain': plainText(value) };
     if (!isDisplayable(value)) {
+      for (const h of this.hooks) {
+        try {
+          await h.beforeResult?.(value);
+        } catch (e) {
+          this.log(`the ${h.name} hook could not prepare a result: ${String(e)}`);
+        }
+      }
       for (const h of this.hooks) {
         let bundle: MimeBundle | undefined;
         try {
@@ -341,7 +348,7 @@ export class ShellHandler implements KernelHost, CommTransport {
       if (outcome.ok) {
         if (outcome.hasValue) {
           try {
-            const data = bundleToJSON(this.resultBundle(outcome.value));
+            const data = bundleToJSON(await this.resultBundle(outcome.value));
             output = typeof data['text/plain'] === 'string' ? data['text/plain'] : null;
             if (!silent) this.output.publish('execute_result', { execution_count: count, data, metadata: {} }, msg);
           } catch (e) {
@@ -382,7 +389,7 @@ export class ShellHandler implements KernelHost, CommTransport {
       if (!outcome.ok) out[name] = { status: 'error', ...outcome.error };
       else {
         try {
-          out[name] = { status: 'ok', data: bundleToJSON(this.resultBundle(outcome.hasValue ? outcome.value : undefined)), metadata: {} };
+          out[name] = { status: 'ok', data: bundleToJSON(await this.resultBundle(outcome.hasValue ? outcome.value : undefined)), metadata: {} };
         } catch (e) {
           out[name] = { status: 'error', ...errorFromThrown(e) };
         }

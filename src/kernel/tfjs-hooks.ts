@@ -24,6 +24,14 @@ function isTensorLike(x: unknown): x is TensorLike {
   );
 }
 
+/**
+ * A tensor's values are read (asynchronously) before it is shown: on the webgpu backend in Node, `toString`
+ * cannot read them synchronously from the GPU; afterwards they are cached beside the GPU buffer.
+ */
+async function readTensor(value: unknown): Promise<void> {
+  if (isTensorLike(value) && !value.isDisposed) await (value as unknown as { data(): Promise<unknown> }).data();
+}
+
 /** A tensor shows its values (tf's own `toString`, as `t.print()` does) rather than its internal fields. */
 function tensorBundle(value: unknown): { 'text/plain': string } | undefined {
   if (!isTensorLike(value)) return undefined;
@@ -67,6 +75,7 @@ async function prepareTfjs(log: (text: string) => void): Promise<void> {
 export const tfjsHooks: KernelHooks = {
   name: 'tfjs',
   prepare: prepareTfjs,
+  beforeResult: readTensor,
   resultBundle: tensorBundle,
   afterInterrupt: repairTfEngine,
 };

@@ -3,7 +3,8 @@
  * occlusion): it splits `total` units of work into batches, stops between batches when the signal fires
  * (the caller's `signal`, else the kernel's, see ../signal), yields to the event loop so that interrupts,
  * timers and comm messages get through, reports progress, hands partial results to `onPartial`, and
- * disposes what the batches made when the work ends, however it ends.
+ * disposes what the batches made when the work ends, however it ends. A batch too large for the backend
+ * (BatchTooLargeError) is evaluated again in halves, and later batches keep the smaller size.
  *
  * A method says three things: how to evaluate units [start, end) (`evaluate`, returning tensors the loop
  * then owns), how batch results combine (`fold`: the running state, which the loop owns too), and how
@@ -11,15 +12,8 @@
  * after each batch when the caller asked for one, and once at the end).
  */
 import * as tf from '@tensorflow/tfjs';
-import { CancelledError } from '../errors';
+import { BatchTooLargeError, CancelledError } from '../errors';
 import { effectiveSignal } from '../signal';
-
-/** Chunks [0, total) into [start, end) ranges of at most `size`. */
-export function chunks(total: number, size: number): [number, number][] {
-  const out: [number, number][] = [];
-  for (let s = 0; s < total; s += size) out.push([s, Math.min(total, s + size)]);
-  return out;
-}
 
 /** Throws if the signal fired, then yields to the event loop so that interrupts and timers get through. */
 export async function checkpoint(where: string, signal: AbortSignal | undefined): Promise<void> {
@@ -60,13 +54,24 @@ export interface BatchLoop<B, S, R> {
 
 /** Runs the loop; resolves to `finish(state, total)`, owned by the caller. */
 export async function runBatches<B, S, R>(loop: BatchLoop<B, S, R>): Promise<R> {
-  const { where, total, batchSize } = loop;
+  const { where, total } = loop;
   const signal = effectiveSignal(loop.signal);
   let state = loop.initial;
+  let size = loop.batchSize;
   try {
-    for (const [start, end] of chunks(total, batchSize)) {
+    for (let start = 0, end = 0; start < total; start = end) {
       await checkpoint(where, signal);
-      const batch = await loop.evaluate(start, end);
+      end = Math.min(total, start + size);
+      let batch: B;
+      try {
+        batch = await loop.evaluate(start, end);
+      } catch (e) {
+        // Too large for the backend (webgpu's largest buffer binding): the same units in halves.
+        if (!(e instanceof BatchTooLargeError) || end - start === 1) throw e;
+        size = Math.ceil((end - start) / 2);
+        end = start;
+        continue;
+      }
       let next: S;
       try {
         next = loop.fold(state, batch, start, end);

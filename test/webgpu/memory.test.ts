@@ -10,9 +10,13 @@
  * batch here: over 100% by the end).
  */
 import * as tf from '@tensorflow/tfjs';
+import { BatchTooLargeError } from '../../src/errors';
+import { vanillaGradient } from '../../src/methods/gradient';
 import { smoothGrad } from '../../src/methods/smooth-grad';
+import { relErr } from '../reference/net';
 import { occlusion } from '../../src/methods/occlusion';
 import { randomCnn, randomInput } from '../reference/models';
+import { setTestBindingLimit } from '../../src/backend/webgpu';
 import { useWebGPU } from './helpers';
 
 interface Sample { done: number; numTensors: number; numBytes: number; numBytesInGPU: number; numBytesAllocatedInGPU: number }
@@ -73,4 +77,57 @@ test.each(Object.keys(RUNS))('%s in batches of 4: bounded while it runs, all giv
   expect(end.numBytesInGPU).toBeLessThanOrEqual(end.numBytes);
   x.dispose();
   model.dispose();
+});
+
+describe('a batch larger than the GPU\'s largest storage binding', () => {
+  /**
+   * 1×1 conv (a matrix product) to 256 channels, GAP, dense: the largest tensor is the conv's output,
+   * `side`² × 256 floats an image.
+   */
+  function wide(side: number): tf.LayersModel {
+    return tf.sequential({
+      layers: [
+        tf.layers.conv2d({ inputShape: [side, side, 3], filters: 256, kernelSize: 1, activation: 'relu', kernelInitializer: tf.initializers.randomNormal({ seed: 1 }) }),
+        tf.layers.globalAveragePooling2d({}),
+        tf.layers.dense({ units: 2, kernelInitializer: tf.initializers.randomNormal({ seed: 2 }) }),
+      ],
+    });
+  }
+  /** The side at which 8 images' activations exceed `limit` bytes and 4 do not. */
+  const sideFor = (limit: number) => Math.ceil(Math.sqrt(limit / (256 * 4 * 6)));
+  const limit = () => (tf.backend() as unknown as { device: { limits: { maxStorageBufferBindingSize: number } } }).device.limits.maxStorageBufferBindingSize;
+
+  test('is a BatchTooLargeError naming the tensor, never a silent wrong result', async () => {
+    const side = sideFor(limit());
+    const model = wide(side);
+    const x = tf.randomUniform([8, side, side, 3], 0, 1, 'float32', 1) as tf.Tensor4D;
+    const before = tf.memory().numTensors;
+    const err = await vanillaGradient(model, x, { target: 0 }).catch((e) => e);
+    expect(err).toBeInstanceOf(BatchTooLargeError);
+    expect(err.message).toMatch(new RegExp(`^webgpu: a tensor of [0-9.]+ MB \\(shape \\[[0-9, ]+\\], in \\w+\\) is larger than this GPU's largest storage binding \\([0-9.]+ MB\\); use a smaller batchSize`));
+    expect(tf.memory().numTensors).toBe(before);
+    x.dispose();
+    model.dispose();
+  });
+
+  test('in a looping method is evaluated in halves: SmoothGrad with batchSize 8 gives batchSize 2\'s result', async () => {
+    // A limit below the device's, so that a small model reaches it: 4 images fit, 8 do not.
+    const model = wide(6);
+    const x = tf.randomUniform([1, 6, 6, 3], 0, 1, 'float32', 6) as tf.Tensor4D;
+    const small = await smoothGrad(model, x, { samples: 8, batchSize: 2, seed: 3, target: 0 });
+    const before = tf.memory().numTensors;
+    setTestBindingLimit(6 * 6 * 6 * 256 * 4);
+    const progress: number[] = [];
+    try {
+      const big = await smoothGrad(model, x, { samples: 8, batchSize: 8, seed: 3, target: 0, onProgress: (done) => void progress.push(done) });
+      expect(progress).toEqual([4, 8]); // 8 samples a batch did not fit: 4
+      expect(relErr(await big.data(), await small.data())).toBeLessThan(1e-5);
+      big.dispose();
+    } finally {
+      setTestBindingLimit(null);
+    }
+    expect(tf.memory().numTensors).toBe(before);
+    tf.dispose([small, x]);
+    model.dispose();
+  });
 });
