@@ -1,0 +1,105 @@
+/**
+ * What the measures share: checks of maps and masks at the public boundary, host-side rank statistics,
+ * and the trapezoid AUC. Measures return plain numbers (arrays per batch item) that viz can plot; they
+ * own no tensors the caller must dispose.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { ready } from '../backend';
+import { InputError } from '../errors';
+import { checkFinite } from '../methods/options';
+
+/** Checks a saliency map: a float32 tf.Tensor `[N,H,W]`, finite, optionally of a given shape. */
+export async function checkMap(where: string, what: string, map: unknown, shape?: readonly number[]): Promise<tf.Tensor3D> {
+  await ready();
+  if (!(map instanceof tf.Tensor)) throw new InputError(where, `${what} must be a tf.Tensor of shape [N,H,W], got ${map === null ? 'null' : typeof map}`);
+  if (map.isDisposed) throw new InputError(where, `${what} tensor is disposed`);
+  if (map.rank !== 3) {
+    const hint = map.rank === 4 ? ' (reduce the channels of an input-shaped map first, e.g. with reduceChannels)' : '';
+    throw new InputError(where, `${what} must be rank 3 [N,H,W], but got rank ${map.rank} (shape [${map.shape}])${hint}`);
+  }
+  if (map.dtype !== 'float32') throw new InputError(where, `${what} must be float32, but got ${map.dtype}`);
+  if (map.size === 0) throw new InputError(where, `${what} has an empty dimension: shape [${map.shape}]`);
+  if (shape && shape.some((d, i) => d !== map.shape[i])) {
+    throw new InputError(where, `${what} shape [${map.shape}] does not match [${shape}]`);
+  }
+  await checkFinite(where, what, map);
+  return map as tf.Tensor3D;
+}
+
+/** Ranks 1..n of the values, ties sharing their mean rank (as scipy.stats.rankdata's default). */
+export function ranks(v: ArrayLike<number>): Float64Array {
+  const n = v.length;
+  const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => v[a] - v[b]);
+  const r = new Float64Array(n);
+  for (let i = 0; i < n; ) {
+    let j = i;
+    while (j + 1 < n && v[order[j + 1]] === v[order[i]]) j++;
+    const mean = (i + j) / 2 + 1;
+    for (let k = i; k <= j; k++) r[order[k]] = mean;
+    i = j + 1;
+  }
+  return r;
+}
+
+/** Pearson correlation; 0 when either side is constant (no ordering to agree with). */
+export function pearson(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  const n = a.length;
+  let ma = 0;
+  let mb = 0;
+  for (let i = 0; i < n; i++) {
+    ma += a[i];
+    mb += b[i];
+  }
+  ma /= n;
+  mb /= n;
+  let sab = 0;
+  let saa = 0;
+  let sbb = 0;
+  for (let i = 0; i < n; i++) {
+    const da = a[i] - ma;
+    const db = b[i] - mb;
+    sab += da * db;
+    saa += da * da;
+    sbb += db * db;
+  }
+  return saa === 0 || sbb === 0 ? 0 : sab / Math.sqrt(saa * sbb);
+}
+
+/** Spearman rank correlation: Pearson of the tie-averaged ranks (as scipy.stats.spearmanr). */
+export function spearman(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  return pearson(ranks(a), ranks(b));
+}
+
+/**
+ * Spearman rank correlation between two maps, per item. `absolute` ranks |values| (Adebayo et al. 2018
+ * report both). Returns one number per item in [-1, 1].
+ */
+export async function rankCorrelation(a: tf.Tensor, b: tf.Tensor, options: { absolute?: boolean } = {}): Promise<number[]> {
+  const where = 'rankCorrelation';
+  const ma = await checkMap(where, 'a', a);
+  const mb = await checkMap(where, 'b', b, ma.shape);
+  const [va, vb] = await Promise.all([ma.data(), mb.data()]);
+  const [n, h, w] = ma.shape;
+  const px = h * w;
+  const abs = options.absolute === true;
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) {
+    let xa: ArrayLike<number> = va.subarray(i * px, (i + 1) * px);
+    let xb: ArrayLike<number> = vb.subarray(i * px, (i + 1) * px);
+    if (abs) {
+      xa = Float32Array.from(xa as Float32Array, Math.abs);
+      xb = Float32Array.from(xb as Float32Array, Math.abs);
+    }
+    out.push(spearman(xa, xb));
+  }
+  return out;
+}
+
+/** The area under a curve sampled at equal steps over [0, 1], by the trapezoid rule (as RISE's `auc`). */
+export function trapezoidAuc(curve: ArrayLike<number>): number {
+  const k = curve.length;
+  if (k < 2) return k === 1 ? curve[0] : 0;
+  let s = 0;
+  for (let i = 0; i < k; i++) s += curve[i];
+  return (s - curve[0] / 2 - curve[k - 1] / 2) / (k - 1);
+}

@@ -1,0 +1,4 @@
+// metrics: measures that say which map to trust; re-exported from src/index.ts.
+export { rankCorrelation, trapezoidAuc } from './common';
+export { localisation, LOCALISATION_DEFAULTS } from './localisation';
+export type { Localisation, LocalisationOptions } from './localisation';
