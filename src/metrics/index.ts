@@ -2,3 +2,5 @@
 export { rankCorrelation, trapezoidAuc } from './common';
 export { localisation, LOCALISATION_DEFAULTS } from './localisation';
 export type { Localisation, LocalisationOptions } from './localisation';
+export { deletion, insertion, DELETION_OPTIONS, INSERTION_OPTIONS } from './pixel-curve';
+export type { PixelCurve, PixelCurveOptions } from './pixel-curve';
