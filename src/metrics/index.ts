@@ -4,3 +4,7 @@ export { localisation, LOCALISATION_DEFAULTS } from './localisation';
 export type { Localisation, LocalisationOptions } from './localisation';
 export { deletion, insertion, DELETION_OPTIONS, INSERTION_OPTIONS } from './pixel-curve';
 export type { PixelCurve, PixelCurveOptions } from './pixel-curve';
+export { infidelity, INFIDELITY_DEFAULTS, INFIDELITY_OPTIONS } from './infidelity';
+export type { InfidelityOptions } from './infidelity';
+export { sensitivityMax, SENSITIVITY_MAX_DEFAULTS, SENSITIVITY_MAX_OPTIONS } from './sensitivity';
+export type { SensitivityMaxOptions } from './sensitivity';
