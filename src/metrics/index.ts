@@ -8,3 +8,5 @@ export { infidelity, INFIDELITY_DEFAULTS, INFIDELITY_OPTIONS } from './infidelit
 export type { InfidelityOptions } from './infidelity';
 export { sensitivityMax, SENSITIVITY_MAX_DEFAULTS, SENSITIVITY_MAX_OPTIONS } from './sensitivity';
 export type { SensitivityMaxOptions } from './sensitivity';
+export { modelRandomisation, RANDOMISATION_MODES, RANDOMISATION_DEFAULTS, RANDOMISATION_OPTIONS } from './randomisation';
+export type { Randomisation, RandomisationMode, RandomisationOptions } from './randomisation';
