@@ -106,7 +106,7 @@ export async function modelRandomisation(model: Model, input: tf.Tensor, method:
       const r = tf.tidy(() => {
         const w = v.read();
         const sd = tf.sqrt(tf.moments(w).variance);
-        return tf.mul(tf.truncatedNormal(w.shape, 0, 1, 'float32', seed + 1000 * k + j), tf.where(tf.greater(sd, 0), sd, tf.scalar(0.05)));
+        return tf.mul(tf.truncatedNormal(w.shape, 0, 1, 'float32', seed + 1000 * model.layers.indexOf(layer) + j), tf.where(tf.greater(sd, 0), sd, tf.scalar(0.05)));
       });
       v.write(r);
       r.dispose();

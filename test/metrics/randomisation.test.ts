@@ -29,6 +29,32 @@ describe('modelRandomisation', () => {
     x.dispose();
   });
 
+  it('randomises one layer at a time in independent mode, and cumulatively in cascading mode', async () => {
+    // f(x) = v · (A x): the gradient is Aᵀv, changed by randomising either layer.
+    const model = tf.sequential({
+      layers: [
+        tf.layers.flatten({ inputShape: [H, W, 1] }),
+        tf.layers.dense({ units: 4, useBias: false, kernelInitializer: tf.initializers.randomNormal({ seed: 1 }) }),
+        tf.layers.dense({ units: 1, useBias: false, kernelInitializer: tf.initializers.randomNormal({ seed: 2 }) }),
+      ],
+    });
+    const x = tf.tensor4d(seeded(H * W, 25), [1, H, W, 1]);
+    const names = [model.layers[2].name, model.layers[1].name];
+    const ind = await modelRandomisation(model, x, 'vanillaGradient', { mode: 'independent', seed: 3 });
+    const cas = await modelRandomisation(model, x, 'vanillaGradient', { mode: 'cascading', seed: 3 });
+    expect(ind.layers).toEqual(names);
+    expect(cas.layers).toEqual(names);
+    expect(ind.mode).toBe('independent');
+    // The first step randomises the same (top) layer with the same seed in both modes.
+    expect(ind.spearman[0]).toEqual(cas.spearman[0]);
+    // The second differs: independent has the top layer trained again, cascading keeps it random.
+    expect(ind.spearman[1]).not.toEqual(cas.spearman[1]);
+    // Independent step 2 is the same as randomising only that layer.
+    const only = await modelRandomisation(model, x, 'vanillaGradient', { layers: [names[1]], seed: 3 });
+    expect(only.spearman[0][0]).toBeCloseTo(ind.spearman[1][0], 10);
+    x.dispose();
+  });
+
   it('raises typed errors for a model that is not a LayersModel, unknown layers, modes and methods, and restores the weights after a cancel', async () => {
     const model = additiveModel(seeded(H * W, 23, -1, 1), H, W);
     const x = tf.tensor4d(seeded(H * W, 24), [1, H, W, 1]);
