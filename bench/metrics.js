@@ -2,7 +2,8 @@
 // Benchmark of the measures in src/metrics on the shipped 64×64 `shapes` classifier, 8 held-out images,
 // with gradient saliency as the map under test: median wall and CPU ms of each measure at its defaults
 // (deletion/insertion 65 curve points, infidelity and max-sensitivity 10 perturbations, the full
-// randomisation cascade of 8 layers), and the cost in forward passes of the batch where it is fixed.
+// randomisation cascade of 8 layers), and the forward passes of the batch where they are fixed (one of
+// them fixes the target on the clean input; infidelity runs one more for f(x)).
 // Needs the build (`npm run build`).
 //   node bench/metrics.js [--backends=wasm,cpu] [--repeats=N]   run it alone
 //   require('./metrics').run()                                 from bench/run.js
@@ -28,9 +29,9 @@ async function run({ backends = String(args.backends ?? 'wasm').split(','), repe
     const grad = await sl.vanillaGradient(model, x);
     const forward = await lib.time(tf, () => model.predict(x), { repeats });
     const cases = [
-      ['deletion (65 points)', () => sl.deletion(model, x, map), 65],
-      ['insertion (65 points)', () => sl.insertion(model, x, map), 65],
-      ['infidelity (10 samples)', () => sl.infidelity(model, x, grad, { seed: 1 }), 11],
+      ['deletion (65 points)', () => sl.deletion(model, x, map), 66],
+      ['insertion (65 points)', () => sl.insertion(model, x, map), 66],
+      ['infidelity (10 samples)', () => sl.infidelity(model, x, grad, { seed: 1 }), 12],
       ['sensitivityMax saliencyMap (10 samples)', () => sl.sensitivityMax(model, x, 'saliencyMap', { seed: 1 }), null],
       ['localisation', () => sl.localisation(map, d.masks), 0],
       ['modelRandomisation saliencyMap (cascade)', () => sl.modelRandomisation(model, x, 'saliencyMap', { seed: 1 }), null],
