@@ -5,8 +5,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { ready } from '../backend';
-import { InputError } from '../errors';
-import { checkFinite } from '../methods/options';
+import { InputError, OptionError } from '../errors';
+import { checkFinite, showValue } from '../methods/options';
 
 /** Checks a saliency map: a float32 tf.Tensor `[N,H,W]`, finite, optionally of a given shape. */
 export async function checkMap(where: string, what: string, map: unknown, shape?: readonly number[]): Promise<tf.Tensor3D> {
@@ -102,4 +102,77 @@ export function trapezoidAuc(curve: ArrayLike<number>): number {
   let s = 0;
   for (let i = 0; i < k; i++) s += curve[i];
   return (s - curve[0] / 2 - curve[k - 1] / 2) / (k - 1);
+}
+
+export interface SsimOptions {
+  /** Side of the square averaging window, odd. Default 7 (skimage's `win_size`). */
+  windowSize?: number;
+  /** The data range R in C1 = (0.01 R)², C2 = (0.03 R)². Default: max − min over both maps of the item. */
+  dataRange?: number | null;
+}
+
+/**
+ * Mean structural similarity (Wang et al. 2004) of two maps per item, computed as skimage's
+ * `structural_similarity` with its defaults (uniform `windowSize`² window, K1 0.01, K2 0.03, sample
+ * covariances, the mean over window centres at least (windowSize − 1)/2 pixels from the border). skimage
+ * needs `data_range` for float images; the default here is the range of the item's two maps together.
+ */
+export async function ssim(a: tf.Tensor, b: tf.Tensor, options: SsimOptions = {}): Promise<number[]> {
+  const where = 'ssim';
+  const win = options.windowSize ?? 7;
+  const ma = await checkMap(where, 'a', a);
+  const mb = await checkMap(where, 'b', b, ma.shape);
+  const [n, h, w] = ma.shape;
+  if (!Number.isInteger(win) || win < 3 || win % 2 === 0 || win > Math.min(h, w)) {
+    throw new OptionError(where, `windowSize must be an odd integer from 3 to the map's smaller side ${Math.min(h, w)}, got ${showValue(win)}`);
+  }
+  const given = options.dataRange;
+  if (given !== undefined && given !== null && !(typeof given === 'number' && Number.isFinite(given) && given > 0)) {
+    throw new OptionError(where, `dataRange must be a number > 0, got ${showValue(given)}`);
+  }
+  const [va, vb] = await Promise.all([ma.data(), mb.data()]);
+  const px = h * w;
+  const np = win * win;
+  const covNorm = np / (np - 1);
+  const r = Math.floor(win / 2);
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const x = va.subarray(i * px, (i + 1) * px);
+    const y = vb.subarray(i * px, (i + 1) * px);
+    let range = given ?? 0;
+    if (given === undefined || given === null) {
+      let lo = Infinity;
+      let hi = -Infinity;
+      for (let p = 0; p < px; p++) {
+        lo = Math.min(lo, x[p], y[p]);
+        hi = Math.max(hi, x[p], y[p]);
+      }
+      range = hi > lo ? hi - lo : 1;
+    }
+    const c1 = (0.01 * range) ** 2;
+    const c2 = (0.03 * range) ** 2;
+    let sum = 0;
+    let count = 0;
+    for (let cy = r; cy < h - r; cy++) {
+      for (let cx = r; cx < w - r; cx++) {
+        let sx = 0, sy = 0, sxx = 0, syy = 0, sxy = 0;
+        for (let dy = -r; dy <= r; dy++) {
+          for (let dx = -r; dx <= r; dx++) {
+            const p = (cy + dy) * w + cx + dx;
+            sx += x[p];
+            sy += y[p];
+            sxx += x[p] * x[p];
+            syy += y[p] * y[p];
+            sxy += x[p] * y[p];
+          }
+        }
+        const ux = sx / np, uy = sy / np;
+        const vx = covNorm * (sxx / np - ux * ux), vy = covNorm * (syy / np - uy * uy), vxy = covNorm * (sxy / np - ux * uy);
+        sum += ((2 * ux * uy + c1) * (2 * vxy + c2)) / ((ux * ux + uy * uy + c1) * (vx + vy + c2));
+        count++;
+      }
+    }
+    out.push(sum / count);
+  }
+  return out;
 }

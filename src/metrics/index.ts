@@ -1,5 +1,6 @@
 // metrics: measures that say which map to trust; re-exported from src/index.ts.
-export { rankCorrelation, trapezoidAuc } from './common';
+export { rankCorrelation, ssim, trapezoidAuc } from './common';
+export type { SsimOptions } from './common';
 export { localisation, LOCALISATION_DEFAULTS } from './localisation';
 export type { Localisation, LocalisationOptions } from './localisation';
 export { deletion, insertion, DELETION_OPTIONS, INSERTION_OPTIONS } from './pixel-curve';

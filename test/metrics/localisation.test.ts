@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { InputError, OptionError } from '../../src/errors';
 import { localisation } from '../../src/metrics/localisation';
-import { rankCorrelation, spearman, trapezoidAuc, ranks } from '../../src/metrics/common';
+import { rankCorrelation, spearman, ssim, trapezoidAuc, ranks } from '../../src/metrics/common';
 
 // A 4×4 mask covering the top-left 2×2 block (chance 0.25).
 const MASK = [
@@ -91,5 +91,24 @@ describe('rank statistics', () => {
     expect(trapezoidAuc([1, 1, 1])).toBe(1);
     expect(trapezoidAuc([1, 0])).toBe(0.5);
     expect(trapezoidAuc([0, 1, 0])).toBe(0.5);
+  });
+});
+
+describe('ssim', () => {
+  it('is 1 for identical maps, the closed form for constant maps, and near 0 for independent noise', async () => {
+    const a = tf.randomUniform([2, 16, 16], 0, 1, 'float32', 1);
+    const b = tf.randomUniform([2, 16, 16], 0, 1, 'float32', 2);
+    const [c1, c2] = [tf.fill([1, 9, 9], 0.2), tf.fill([1, 9, 9], 0.6)];
+    const before = tf.memory().numTensors;
+    (await ssim(a, a)).forEach((v) => expect(v).toBeCloseTo(1, 6));
+    (await ssim(a, b)).forEach((v) => expect(Math.abs(v)).toBeLessThan(0.15));
+    // Constant maps: no variance, so SSIM = (2·μx·μy + C1) / (μx² + μy² + C1) with C1 = (0.01·R)².
+    const C1 = (0.01 * 2) ** 2;
+    expect((await ssim(c1, c2, { dataRange: 2 }))[0]).toBeCloseTo((2 * 0.2 * 0.6 + C1) / (0.04 + 0.36 + C1), 6);
+    expect(tf.memory().numTensors).toBe(before);
+    await expect(ssim(a, a, { windowSize: 4 })).rejects.toThrow(OptionError);
+    await expect(ssim(a, a, { dataRange: 0 })).rejects.toThrow(/ssim: dataRange must be a number > 0, got 0/);
+    await expect(ssim(a, c1)).rejects.toThrow(InputError);
+    tf.dispose([a, b, c1, c2]);
   });
 });
