@@ -6,7 +6,7 @@
  * - `independent`: step k has only layer k randomised, the others as trained.
  * At each step the method's map is compared with the map of the trained model by Spearman rank
  * correlation per item, of the values (`spearman`) and of their magnitudes (`spearmanAbs`); the paper
- * reports both. Values near 0 mean the map has lost what the trained weights put in it; a map that stays
+ * reports both; for methods that return maps `[N,H,W]` also SSIM (`ssim`, skimage's defaults). Values near 0 mean the map has lost what the trained weights put in it; a map that stays
  * near 1 fails the sanity check.
  *
  * Randomisation: every trainable weight of a layer (kernel, bias, batch-norm γ and β) is replaced by a
@@ -27,7 +27,7 @@ import { checkInput, checkModel, COMMON_OPTIONS, CommonOptions, LoopOptions, res
 import type { AttributionFunction } from '../methods/smooth-grad';
 import { runBatches } from '../methods/loop';
 import { checkChoice, extendSpecs, resolveOptions } from '../methods/options';
-import { spearman } from './common';
+import { spearman, ssim } from './common';
 import { explainer } from './sensitivity';
 
 export const RANDOMISATION_MODES = ['cascading', 'independent'] as const;
@@ -42,6 +42,8 @@ export interface Randomisation {
   spearman: number[][];
   /** The same on magnitudes. */
   spearmanAbs: number[][];
+  /** `ssim[step][item]`: SSIM (see `ssim`) with the trained model's map, for methods that return maps `[N,H,W]`; else null. */
+  ssim: number[][] | null;
 }
 
 export interface RandomisationOptions extends CommonOptions, LoopOptions<Randomisation> {
@@ -88,15 +90,11 @@ export async function modelRandomisation(model: Model, input: tf.Tensor, method:
   const n = x.shape[0];
   const seed = o.seed ?? Math.floor(Math.random() * 2 ** 31);
   const target = await resolveTarget(where, model, x, o.target, o);
-  const call = async () => {
-    const e = await explain(model, x, { target, preSoftmax: o.preSoftmax });
-    try {
-      return await rowsOf(e, n);
-    } finally {
-      e.dispose();
-    }
-  };
-  const original = await call();
+  const call = () => explain(model, x, { target, preSoftmax: o.preSoftmax });
+  const originalMap = await call();
+  const isMap = originalMap.rank === 3;
+  const original = await rowsOf(originalMap, n);
+  if (!isMap) originalMap.dispose();
   const originalAbs = original.map((r) => Float32Array.from(r, Math.abs));
   const trained = new Map<string, tf.Tensor[]>();
   const randomise = (k: number) => {
@@ -119,9 +117,10 @@ export async function modelRandomisation(model: Model, input: tf.Tensor, method:
     tf.dispose(saved);
     trained.delete(name);
   };
-  type Step = { spearman: number[]; spearmanAbs: number[] };
+  type Step = { spearman: number[]; spearmanAbs: number[]; ssim: number[] | null };
   const result = (steps: Step[]): Randomisation => ({
     layers: names.slice(0, steps.length), mode, spearman: steps.map((s) => s.spearman), spearmanAbs: steps.map((s) => s.spearmanAbs),
+    ssim: isMap ? steps.map((s) => s.ssim as number[]) : null,
   });
   try {
     return await runBatches<Step, Step[], Randomisation>({
@@ -130,16 +129,23 @@ export async function modelRandomisation(model: Model, input: tf.Tensor, method:
       evaluate: async (k) => {
         if (mode === 'independent' && k > 0) restore(names[k - 1]);
         randomise(k);
-        const rows = await call();
-        return {
-          spearman: rows.map((r, i) => spearman(original[i], r)),
-          spearmanAbs: rows.map((r, i) => spearman(originalAbs[i], Float32Array.from(r, Math.abs))),
-        };
+        const e = await call();
+        try {
+          const rows = await rowsOf(e, n);
+          return {
+            spearman: rows.map((r, i) => spearman(original[i], r)),
+            spearmanAbs: rows.map((r, i) => spearman(originalAbs[i], Float32Array.from(r, Math.abs))),
+            ssim: isMap ? await ssim(originalMap, e) : null,
+          };
+        } finally {
+          e.dispose();
+        }
       },
       fold: (acc, step) => [...acc, step],
       finish: (acc) => result(acc),
     });
   } finally {
     for (const name of [...trained.keys()]) restore(name);
+    if (isMap) originalMap.dispose();
   }
 }

@@ -26,6 +26,7 @@ describe('modelRandomisation', () => {
     const blind = await modelRandomisation(model, x, inputMap, { seed: 1 });
     expect(blind.spearman).toEqual([[1, 1]]);
     expect(blind.spearmanAbs[0][0]).toBeCloseTo(1, 10);
+    expect(blind.ssim).toBeNull(); // an input-shaped explanation: no SSIM
     x.dispose();
   });
 
@@ -88,6 +89,11 @@ describe('modelRandomisation', () => {
     console.log(`shapes cascade (saliencyMap), mean Spearman per step: ${r.layers.map((l, k) => `${l} ${mean(r.spearman[k]).toFixed(2)}`).join(', ')}`);
     expect(last).toBeLessThan(first);
     expect(Math.abs(last)).toBeLessThan(0.3);
+    // saliencyMap returns maps [N,H,W]: SSIM per step too, lower after the whole cascade than after the top layer.
+    expect(r.ssim).not.toBeNull();
+    const ssim = r.ssim as number[][];
+    console.log(`shapes cascade (saliencyMap), mean SSIM per step: ${ssim.map((s) => mean(s).toFixed(2)).join(', ')}`);
+    expect(mean(ssim[ssim.length - 1])).toBeLessThan(mean(ssim[0]));
     tf.dispose([d.images, d.labels, d.masks, ...Object.values(d.regions)]);
   }, 120_000);
 });
