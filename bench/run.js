@@ -290,6 +290,7 @@ async function main() {
   otherBench('viz.js');
   otherBench('kernel.js');
   otherBench('featurevis.js');
+  otherBench('metrics.js');
   otherBench('widgets.js');
 }
 

@@ -50,6 +50,14 @@ export type {
   LoadImageOptions, SaveImageOptions, PreprocessPreset, PlotlySpec, HeatmapFigureOptions, SubplotsFigureOptions, LineFigureOptions, LineSeries,
   ShowOptions, TslabLoader, TslabDisplay,
 } from './viz';
+export {
+  localisation, LOCALISATION_DEFAULTS, rankCorrelation, ssim, trapezoidAuc, deletion, insertion, DELETION_OPTIONS, INSERTION_OPTIONS,
+  infidelity, INFIDELITY_DEFAULTS, INFIDELITY_OPTIONS, sensitivityMax, SENSITIVITY_MAX_DEFAULTS, SENSITIVITY_MAX_OPTIONS,
+  modelRandomisation, RANDOMISATION_MODES, RANDOMISATION_DEFAULTS, RANDOMISATION_OPTIONS,
+} from './metrics';
+export type {
+  Localisation, LocalisationOptions, SsimOptions, PixelCurve, PixelCurveOptions, InfidelityOptions, SensitivityMaxOptions, Randomisation, RandomisationMode, RandomisationOptions,
+} from './metrics';
 export { data, SHAPE_CLASSES, MAX_STEERING_DEG, MIN_RINGS, MAX_RINGS } from './data';
 export type { ShapeClass, Dataset, DatasetOptions } from './data';
 export { currentSignal, registerCommTarget, openComm, listComms, input, inKernel, KernelError } from './kernel';

@@ -30,9 +30,15 @@ const VALUES = [
   // widgets
   'MODULE_NAME', 'MODULE_VERSION', 'Widget', 'WidgetError', 'ProgressBar', 'progress', 'PROGRESS_STATUSES', 'HeatmapExplorer', 'heatmapExplorer',
   'OcclusionExplorer', 'occlusionExplorer', 'ActivationGallery', 'activationGallery', 'CompareMethods', 'compareMethods',
+  // metrics
+  'localisation', 'LOCALISATION_DEFAULTS', 'rankCorrelation', 'ssim', 'trapezoidAuc', 'deletion', 'insertion', 'DELETION_OPTIONS', 'INSERTION_OPTIONS',
+  'infidelity', 'INFIDELITY_DEFAULTS', 'INFIDELITY_OPTIONS', 'sensitivityMax', 'SENSITIVITY_MAX_DEFAULTS', 'SENSITIVITY_MAX_OPTIONS',
+  'modelRandomisation', 'RANDOMISATION_MODES', 'RANDOMISATION_DEFAULTS', 'RANDOMISATION_OPTIONS',
 ];
 
 const TYPES = [
+  // metrics
+  'Localisation', 'LocalisationOptions', 'SsimOptions', 'PixelCurve', 'PixelCurveOptions', 'InfidelityOptions', 'SensitivityMaxOptions', 'Randomisation', 'RandomisationMode', 'RandomisationOptions',
   'ActivationMaximizationOptions', 'ArrayInput', 'Captured', 'CaptureOptions', 'ListLayersOptions', 'AttributionFunction', 'BackendInfo', 'BackendName', 'Baseline', 'BinaryData', 'CamMethodOptions',
   'CamOptions', 'ChannelReduction', 'ColorbarOptions', 'ColorbarOrientation', 'Colormap', 'ColormapName', 'ColormapSpec', 'Comm', 'CommMessage',
   'CommMessageHandler', 'CommSendOptions', 'CommTargetHandler', 'CommonOptions', 'Dataset', 'DatasetOptions', 'DeepDreamOptions', 'Displayable',
