@@ -12,6 +12,7 @@ import { occlusion } from '../../src/methods/occlusion';
 import { scoreCam } from '../../src/methods/score-cam';
 import { smoothGrad } from '../../src/methods/smooth-grad';
 import { parseMethodOptions } from '../../src/methods/registry';
+import { setAmbientSignal } from '../../src/signal';
 import { disposePool, liveWorkers, poolSize, resolveWorkers } from '../../src/pool';
 import { randomCnn, randomInput } from '../reference/models';
 
@@ -76,6 +77,18 @@ describe.each(['wasm', 'cpu'] as const)('the worker pool on %s', (backend) => {
     again.dispose();
   });
 
+  test('the ambient signal (what a kernel interrupt fires) stops a pooled run too', async () => {
+    const ac = new AbortController();
+    setAmbientSignal(ac.signal);
+    try {
+      const run = occlusion(model, x, { window: 2, stride: 1, batchSize: 4, workers: 2, onProgress: (done) => done >= 8 && ac.abort('interrupted') });
+      await expect(run).rejects.toThrow(/occlusion: cancelled \(interrupted\)/);
+    } finally {
+      setAmbientSignal(undefined);
+    }
+    expect(poolSize()).toBe(0);
+  });
+
   test('an abort while workers compute rejects at once (not after the batch)', async () => {
     const ac = new AbortController();
     const run = smoothGrad(model, x, { samples: 40, batchSize: 2, seed: 1, method: 'integratedGradients', methodOptions: { steps: 64 }, workers: 2, signal: ac.signal });
@@ -123,13 +136,13 @@ describe.each(['wasm', 'cpu'] as const)('the worker pool on %s', (backend) => {
 });
 
 describe('the workers option', () => {
-  test("'auto', numbers, SALIENCY_WORKERS, and bad values as OptionErrors", () => {
+  test("'auto', numbers, SALIENCY_WORKERS, and bad values as OptionErrors", async () => {
     expect(resolveWorkers('t', 3)).toBe(3);
     expect(resolveWorkers('t', 'auto')).toBe(require('os').availableParallelism());
     expect(resolveWorkers('t', null, { SALIENCY_WORKERS: '2' })).toBe(2);
     expect(resolveWorkers('t', undefined, {})).toBe(require('os').availableParallelism());
     expect(() => resolveWorkers('t', null, { SALIENCY_WORKERS: 'many' })).toThrow("t: SALIENCY_WORKERS must be 'auto' or an integer from 1 to 256, got \"many\"");
-    expect(() => integratedGradients(model, x, { workers: 0 })).rejects.toThrow("integratedGradients: workers must be 'auto' or an integer from 1 to 256, got 0");
+    await expect(integratedGradients(model, x, { workers: 0 })).rejects.toThrow("integratedGradients: workers must be 'auto' or an integer from 1 to 256, got 0");
     expect(parseMethodOptions('occlusion', { workers: 'auto' })).toEqual({ workers: 'auto' });
     expect(parseMethodOptions('scoreCam', { workers: '3' })).toEqual({ workers: 3 });
     expect(() => parseMethodOptions('smoothGrad', { workers: 'x' })).toThrow(OptionError);
