@@ -53,7 +53,7 @@ export interface LoopOptions<R = unknown> {
   onPartial?: (partial: R, done: number, total: number) => void | Promise<void>;
   /** Stops the work between batches with a CancelledError (name "AbortError"). Default: the kernel's. */
   signal?: AbortSignal;
-  /** Worker threads for the batches: a number or 'auto' (see ../pool). Default: SALIENCY_WORKERS, else 'auto'. */
+  /** Worker threads for the batches: a number or 'auto' (see ../pool). Default (also `null`): SALIENCY_WORKERS, else 'auto'. */
   workers?: Workers | null;
 }
 
