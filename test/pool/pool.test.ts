@@ -14,6 +14,7 @@ import { smoothGrad } from '../../src/methods/smooth-grad';
 import { parseMethodOptions } from '../../src/methods/registry';
 import { setAmbientSignal } from '../../src/signal';
 import { disposePool, liveWorkers, poolSize, resolveWorkers } from '../../src/pool';
+import { toGraphModel } from '../fixtures/graph-model';
 import { randomCnn, randomInput } from '../reference/models';
 
 const model = randomCnn('fusedGapSoftmax');
@@ -48,6 +49,15 @@ describe.each(['wasm', 'cpu'] as const)('the worker pool on %s', (backend) => {
     expect(Array.from(b)).toEqual(Array.from(a));
     expect(tf.memory().numTensors).toBe(before);
     expect(poolSize()).toBe(2);
+  });
+
+  test('a GraphModel is sent as its artifacts: pooled occlusion and Integrated Gradients equal in-process', async () => {
+    const graph = await toGraphModel(model);
+    const [a, b] = await both((workers) => occlusion(graph, x, { window: 4, stride: 3, batchSize: 4, workers }));
+    expect(backendInfo()?.pool).toMatchObject({ workers: 2 });
+    expect(Array.from(b)).toEqual(Array.from(a));
+    const [c, d] = await both((workers) => integratedGradients(graph, x, { steps: 6, batchSize: 3, workers }));
+    expect(Array.from(d)).toEqual(Array.from(c));
   });
 
   test('progress and partial results arrive in order from workers', async () => {
