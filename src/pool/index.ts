@@ -95,14 +95,16 @@ export function decide(where: string, job: PoolJob, option: Workers | null | und
 
 // ---- models as artifacts -----------------------------------------------------------------------------
 
-const modelKeys = new WeakMap<object, { key: number; artifacts: Promise<{ kind: 'layers' | 'graph'; artifacts: tf.io.ModelArtifacts }> }>();
+type Artifacts = { kind: 'layers' | 'graph'; artifacts: tf.io.ModelArtifacts } | { error: string };
+const modelKeys = new WeakMap<object, { key: number; artifacts: Promise<Artifacts> }>();
 let nextKey = 1;
 
-function modelEntry(where: string, model: Model) {
+/** The model's key and artifacts (`model.save` to memory, once per model), or why it cannot be saved. */
+function modelEntry(model: Model) {
   let e = modelKeys.get(model as object);
   if (!e) {
     const kind = isLayersModel(model) ? 'layers' : 'graph';
-    const artifacts = (async () => {
+    const artifacts = (async (): Promise<Artifacts> => {
       let captured: tf.io.ModelArtifacts | undefined;
       try {
         await (model as tf.LayersModel).save(tf.io.withSaveHandler(async (a) => {
@@ -110,12 +112,11 @@ function modelEntry(where: string, model: Model) {
           return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
         }));
       } catch (err) {
-        throw new WorkerError(where, `the model cannot be serialized for the worker pool (${(err as Error).message}); pass workers: 1 to run in process`);
+        return { error: `the model cannot be serialized for a worker (${(err as Error).message})` };
       }
-      return { kind: kind as 'layers' | 'graph', artifacts: captured as tf.io.ModelArtifacts };
+      return { kind, artifacts: captured as tf.io.ModelArtifacts };
     })();
     e = { key: nextKey++, artifacts };
-    artifacts.catch(() => modelKeys.delete(model as object));
     modelKeys.set(model as object, e);
   }
   return e;
@@ -126,6 +127,8 @@ function modelEntry(where: string, model: Model) {
 interface Pending {
   resolve(v: unknown): void;
   reject(e: Error): void;
+  /** The method, and what the worker was asked to do (for a WorkerError). */
+  where: string;
   what: string;
 }
 
@@ -147,17 +150,17 @@ class PoolWorker {
     const die = (why: string) => {
       if (this.dead) return;
       this.dead = new Error(why);
-      for (const p of this.pending.values()) p.reject(new WorkerError('pool', `a worker ${why} while ${p.what}`));
+      for (const p of this.pending.values()) p.reject(new WorkerError(p.where, `a worker ${why} while ${p.what}`));
       this.pending.clear();
       onDeath();
     };
     this.worker.on('error', (e) => die(`failed (${e.message})`));
     this.worker.on('exit', (code) => die(`exited with code ${code}`));
   }
-  request(msg: Record<string, unknown>, what: string, id: number, transfer: ArrayBuffer[] = []): Promise<unknown> {
-    if (this.dead) return Promise.reject(new WorkerError('pool', `a worker ${this.dead.message} before ${what}`));
-    const p = new Promise((resolve, reject) => this.pending.set(id, { resolve, reject, what }));
-    this.worker.postMessage({ ...msg, id }, transfer);
+  request(where: string, msg: Record<string, unknown>, what: string, id: number): Promise<unknown> {
+    if (this.dead) return Promise.reject(new WorkerError(where, `a worker ${this.dead.message} before ${what}`));
+    const p = new Promise((resolve, reject) => this.pending.set(id, { resolve, reject, where, what }));
+    this.worker.postMessage({ ...msg, id });
     return p;
   }
 }
@@ -203,21 +206,28 @@ export function poolSize(): number {
 /**
  * Batch results in order from `size` workers: `next(start, end)` returns batch [start, end) of the fixed
  * ranges (batches of `batchSize`), decoded into tensors the caller owns, and keeps up to two batches per
- * worker in flight. Rejects at once when `signal` fires. `close(ok)` ends the job; after a cancel or an
+ * worker in flight. Rejects at once when `signal` fires. Null when the model cannot be saved for the
+ * workers (the run then stays in process). `close(ok)` ends the job; after a cancel or an
  * error it terminates the workers.
  */
 export async function pooledSource(where: string, job: PoolJob, size: number, total: number, batchSize: number, signal: AbortSignal | undefined) {
+  const entry = modelEntry(job.model);
+  const saved = await entry.artifacts;
+  if ('error' in saved) {
+    // Runs in process instead (say why).
+    lastDecision = { where, workers: 1, inProcess: saved.error };
+    return null;
+  }
+  const { kind: modelKind, artifacts } = saved;
   const p = poolOf(size);
   const workers = p.workers.slice(0, size);
   const jobId = nextId++;
-  const entry = modelEntry(where, job.model);
-  const { kind: modelKind, artifacts } = await entry.artifacts;
   const tensors = encode(job.tensors);
   // Each worker gets the job (and the model, the first time) before its first batch.
   const started = workers.map((w) => {
     const model = w.models.has(entry.key) ? undefined : { kind: modelKind, artifacts };
     w.models.add(entry.key);
-    const ready = w.request({ type: 'job', job: jobId, kind: job.kind, where, modelKey: entry.key, model, tensors, params: job.params }, `preparing ${where}`, nextId++);
+    const ready = w.request(where, { type: 'job', job: jobId, kind: job.kind, where, modelKey: entry.key, model, tensors, params: job.params }, `preparing ${where}`, nextId++);
     ready.catch(() => w.models.delete(entry.key));
     return ready;
   });
@@ -227,7 +237,7 @@ export async function pooledSource(where: string, job: PoolJob, size: number, to
   const dispatch = (i: number) => {
     const w = workers[i % workers.length];
     const s = starts[i], e = Math.min(total, s + batchSize);
-    const r = started[i % workers.length].then(() => w.request({ type: 'eval', job: jobId, start: s, end: e }, `evaluating ${where} units [${s}, ${e}) of ${total}`, nextId++));
+    const r = started[i % workers.length].then(() => w.request(where, { type: 'eval', job: jobId, start: s, end: e }, `evaluating ${where} units [${s}, ${e}) of ${total}`, nextId++));
     r.catch(() => undefined);
     results[i] = r;
   };

@@ -6,6 +6,7 @@
 import { parentPort, workerData } from 'worker_threads';
 import * as tf from '@tensorflow/tfjs';
 import { setBackend, type BackendName } from '../backend';
+import { WorkerError } from '../errors';
 import { EVALUATORS } from '../methods/evaluators';
 import type { Model } from '../models/types';
 import { decode, encode, encodeError, transferables } from './codec';
@@ -25,7 +26,12 @@ async function handle(m: Record<string, any>): Promise<unknown> {
     case 'job': {
       if (m.model) {
         const io = tf.io.fromMemory(m.model.artifacts);
-        models.set(m.modelKey, m.model.kind === 'layers' ? await tf.loadLayersModel(io) : await tf.loadGraphModel(io));
+        try {
+          models.set(m.modelKey, m.model.kind === 'layers' ? await tf.loadLayersModel(io) : await tf.loadGraphModel(io));
+        } catch (e) {
+          // A custom layer registered only in the caller's thread, for instance.
+          throw new WorkerError(m.where, `a worker could not load the model (${(e as Error).message.split('\n')[0]}); pass workers: 1 to run in process`);
+        }
       }
       const model = models.get(m.modelKey);
       if (!model) throw new Error(`pool worker: internal: model ${m.modelKey} was never sent`);

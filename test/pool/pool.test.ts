@@ -128,8 +128,19 @@ describe.each(['wasm', 'cpu'] as const)('the worker pool on %s', (backend) => {
     const run = integratedGradients(bad, x, { steps: 200, batchSize: 2, workers: 2, onProgress: (d) => d === 4 && killWorkers() });
     await expect(run).rejects.toBeInstanceOf(WorkerError);
     await expect(integratedGradients(bad, x, { steps: 200, batchSize: 2, workers: 2, onProgress: (d) => d === 4 && killWorkers() })).rejects.toThrow(/a worker exited with code 1 while evaluating integratedGradients units \[\d+, \d+\) of 400/);
+    await expect(integratedGradients(bad, x, { steps: 200, batchSize: 2, workers: 2, onProgress: (d) => d === 4 && killWorkers() })).rejects.toThrow(/^integratedGradients: a worker exited/);
     expect(poolSize()).toBe(0);
     const ok = await integratedGradients(bad, x, { steps: 4, batchSize: 2, workers: 2 });
+    ok.dispose();
+  });
+
+  test('a model a worker cannot load (a custom layer registered only here) is a WorkerError saying what to do', async () => {
+    const custom = tf.sequential({ layers: [tf.layers.inputLayer({ inputShape: [11, 11, 3] }), new Scale(), tf.layers.flatten(), tf.layers.dense({ units: 3 })] });
+    await expect(integratedGradients(custom, x, { steps: 4, batchSize: 2, workers: 2 })).rejects.toThrow(
+      /integratedGradients: a worker could not load the model \(.*PoolTestScale.*\); pass workers: 1 to run in process/,
+    );
+    expect(poolSize()).toBe(0);
+    const ok = await integratedGradients(custom, x, { steps: 4, batchSize: 2, workers: 1 });
     ok.dispose();
   });
 
@@ -158,6 +169,15 @@ describe('the workers option', () => {
     expect(() => parseMethodOptions('smoothGrad', { workers: 'x' })).toThrow(OptionError);
   });
 });
+
+/** A custom layer registered in this thread only. */
+class Scale extends tf.layers.Layer {
+  static className = 'PoolTestScale';
+  override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+    return tf.mul(Array.isArray(inputs) ? inputs[0] : inputs, 2);
+  }
+}
+tf.serialization.registerClass(Scale);
 
 /** Terminates every live pool worker from outside, as a crash would. */
 function killWorkers(): void {
