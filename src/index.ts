@@ -4,9 +4,11 @@
 // method awaits that choice before it runs.
 export {
   SaliencyError, InputError, OptionError, UnknownLayerError, AmbiguousLayerError, LayerError, TargetError, ModelError, BackendError,
-  CancelledError,
+  CancelledError, WorkerError,
 } from './errors';
 export { BACKENDS, ready, setBackend, backendInfo } from './backend';
+export { disposePool, poolSize } from './pool';
+export type { Workers, PoolDecision } from './pool';
 export type { BackendName, BackendInfo } from './backend';
 export { DISPLAY, display, clearOutput } from './display';
 export type { MimeBundle, Displayable, DisplayOptions } from './display';
