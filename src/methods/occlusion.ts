@@ -27,7 +27,9 @@ import type { Model } from '../models/types';
 import { effectiveSignal } from '../signal';
 import { BATCH_SIZE, checkInput, checkModel, COMMON_OPTIONS, CommonOptions, LoopOptions, resolveTarget, rowSelector } from './common';
 import { checkpoint, runBatches } from './loop';
-import { checkBaseline, checkWindow, extendSpecs, resolveOptions } from './options';
+import { OptionError } from '../errors';
+import { incrementalEvaluator, incrementalStructure } from './occlusion-incremental';
+import { checkBaseline, checkChoice, checkWindow, extendSpecs, resolveOptions } from './options';
 
 /**
  * A partial result of occlusion (`onPartial`): the map `[N,H,W]` from the windows evaluated so far, each
@@ -43,13 +45,24 @@ export interface OcclusionOptions extends CommonOptions, LoopOptions<OcclusionPa
   stride?: number | [number, number] | null;
   /** What fills the window: a number, or a tensor broadcastable to the input `[N,H,W,C]`. Default 0. */
   baseline?: number | tf.Tensor;
+  /**
+   * How drops are computed: `'full'` (one forward pass per occluded image), `'incremental'` (only the
+   * activations the window can change, layer by layer: the same map to float rounding; an OptionError
+   * when the model cannot be walked, see ./occlusion-incremental), or `'auto'` (incremental where the
+   * model allows it, else full). Default `'auto'`.
+   */
+  algorithm?: OcclusionAlgorithm;
 }
+
+export const OCCLUSION_ALGORITHMS = ['auto', 'full', 'incremental'] as const;
+export type OcclusionAlgorithm = (typeof OCCLUSION_ALGORITHMS)[number];
 
 /** occlusion's own defaults (besides target and preSoftmax). */
 export const OCCLUSION_DEFAULTS = {
   window: null as number | [number, number] | null,
   stride: null as number | [number, number] | null,
   baseline: 0 as number | tf.Tensor,
+  algorithm: 'auto' as OcclusionAlgorithm,
   batchSize: 32,
 };
 
@@ -60,8 +73,25 @@ export const OCCLUSION_OPTIONS = extendSpecs(COMMON_OPTIONS, OCCLUSION_DEFAULTS,
   window: { type: 'window', min: 1, description: 'size of the occluding window', defaultText: `${DEFAULT_WINDOW}, at most the image` },
   stride: { type: 'window', min: 1, description: 'step between window positions', defaultText: 'half the window' },
   baseline: { type: 'baseline', choices: [], description: 'value (or tensor) that fills the window' },
+  algorithm: { type: 'choice', choices: OCCLUSION_ALGORITHMS, description: "'incremental' recomputes only the activations each window can change (same map); 'auto': incremental where the model allows it" },
   batchSize: { ...BATCH_SIZE, description: 'occluded images per forward pass' },
 });
+
+/**
+ * The evaluator an `algorithm` picks for a model: the standard one (`dispose` does nothing) or an
+ * incremental one (`dispose` frees the clean activations it keeps). `'incremental'` on a model that
+ * cannot be walked is an OptionError saying why; `'auto'` then picks the standard one.
+ */
+export function occlusionEvaluator(where: string, model: Model, algorithm: OcclusionAlgorithm): { evaluator: OcclusionEvaluator; incremental: boolean; dispose(): void } {
+  const algo = checkChoice(where, 'algorithm', algorithm, OCCLUSION_ALGORITHMS);
+  const structure = algo === 'full' ? 'algorithm is full' : incrementalStructure(model);
+  if (typeof structure === 'string') {
+    if (algo === 'incremental') throw new OptionError(where, `algorithm 'incremental' cannot run on this model: ${structure}; use 'auto' or 'full'`);
+    return { evaluator: evaluateDrops, incremental: false, dispose: () => undefined };
+  }
+  const e = incrementalEvaluator(structure);
+  return { evaluator: e.evaluate, incremental: true, dispose: e.dispose };
+}
 
 /** Window positions along one axis, as Captum counts them: starts 0, S, 2S, ..., ends cropped at D. */
 export function windowSpans(size: number, window: number, stride: number): [number, number][] {
@@ -244,7 +274,7 @@ export async function runOcclusion(context: OcclusionContext, plan: OcclusionPla
 
 /**
  * Occlusion map `[N,H,W]`: per pixel, the mean score drop over the windows covering it. The caller owns
- * the result. Options: OCCLUSION_OPTIONS (window, stride, baseline, target, preSoftmax, batchSize),
+ * the result. Options: OCCLUSION_OPTIONS (window, stride, baseline, algorithm, target, preSoftmax, batchSize),
  * `onProgress(done, total)` in occluded images, `onPartial` (see OcclusionPartial), `signal` (default:
  * the kernel's) stops between batches with an error named "AbortError".
  */
@@ -252,14 +282,18 @@ export async function occlusion(model: Model, input: tf.Tensor4D, options: Occlu
   const where = 'occlusion';
   checkModel(where, model);
   const o = resolveOptions(where, OCCLUSION_OPTIONS, options);
+  // Chosen before anything is allocated (an OptionError for 'incremental' on a model it cannot walk);
+  // the incremental evaluator allocates its clean activations on its first batch.
+  const chosen = occlusionEvaluator(where, model, o.algorithm);
   await checkpoint(where, effectiveSignal(o.signal));
   const x = await checkInput(where, model, input);
   const plan = await planFor(where, x.shape, o);
   try {
     const context = await contextOf(where, model, x, o);
     try {
-      return await runOcclusion(context, plan, o);
+      return await runOcclusion(context, plan, { ...o, evaluator: chosen.evaluator });
     } finally {
+      chosen.dispose();
       context.dispose();
     }
   } finally {
