@@ -11,7 +11,8 @@
  * AveragePooling2D ('valid'), ZeroPadding2D, per-pixel layers (BatchNormalization on the channel axis,
  * Activation, ReLU, LeakyReLU, ELU, ThresholdedReLU, Softmax on the channel axis, Dropout and the noise
  * layers, which are the identity at inference), and element-wise merges (Add, Multiply, Average, Maximum,
- * Minimum, Concatenate on the channel axis: the changed window is the union of the inputs'). Any other
+ * Minimum, Concatenate on the channel axis: the changed window is the union of the inputs'; an input
+ * changed in full, such as a squeeze-and-excite scale, makes the output change in full). Any other
  * layer (Flatten, global pooling, Dense, 'same' average pooling, a nested model, ...) gets its inputs in
  * full (clean activation with the changed window pasted in) and is recomputed in full, and so is every
  * layer after it that reads it: results are the same, only the saving stops there.
@@ -141,6 +142,11 @@ export function incrementalUnsupported(model: Model): string | null {
   return typeof s === 'string' ? s : null;
 }
 
+/** The occluded images [start, end) of a plan, or of `order` (a list of them) when given. */
+export function occludedRows(start: number, end: number, order?: readonly number[]): number[] {
+  return Array.from({ length: end - start }, (_, i) => (order ? order[start + i] : start + i));
+}
+
 /** One tensor's value in a batch: all of it, or a changed window of a fixed size at per-image offsets. */
 interface State {
   /** `[B,...]` when full; `[B,h,w,C]` otherwise. */
@@ -239,14 +245,16 @@ function walk(s: IncrementalStructure, start: State, items: number[], clean: Map
       }
     } else {
       const sts = step.inputs.map((id) => states.get(id) as State);
-      if (sts.every((st) => st.full)) next = fullState(applyLayer(step.layer, sts.map((st) => st.t), false));
+      // An input changed in full (one that broadcasts, such as a squeeze-and-excite scale, included)
+      // changes the whole output.
+      if (sts.some((st) => st.full)) next = fullState(applyLayer(step.layer, step.inputs.map(full), false));
       else {
         const [, height, width] = (clean?.get(step.output) as tf.Tensor).shape as number[];
-        // The union of the inputs' changed windows (an input in full covers the map).
+        // The union of the inputs' changed windows.
         const box = items.map((_, i) => {
           let [y0, y1, x0, x1] = [height, 0, width, 0];
           for (const st of sts) {
-            const [a, b, c, d] = st.full ? [0, height, 0, width] : [st.r0[i], st.r0[i] + st.h, st.c0[i], st.c0[i] + st.w];
+            const [a, b, c, d] = [st.r0[i], st.r0[i] + st.h, st.c0[i], st.c0[i] + st.w];
             [y0, y1, x0, x1] = [Math.min(y0, a), Math.max(y1, b), Math.min(x0, c), Math.max(x1, d)];
           }
           return [y0, y1, x0, x1];
@@ -301,12 +309,12 @@ export function incrementalEvaluator(structure: IncrementalStructure): Increment
     seen = context;
     seenPlan = plan;
   };
-  const evaluate: OcclusionEvaluator = (context, plan, start, end) => {
+  const evaluate: OcclusionEvaluator = (context, plan, start, end, order) => {
     prepare(context, plan);
     const { where, x, target } = context;
     const [, height, width] = x.shape;
     const pw = plan.colSpans.length;
-    const rows = Array.from({ length: end - start }, (_, i) => start + i);
+    const rows = occludedRows(start, end, order);
     const items = rows.map((r) => Math.floor(r / plan.positions));
     const spanR = rows.map((r) => plan.rowSpans[Math.floor((r % plan.positions) / pw)]);
     const spanC = rows.map((r) => plan.colSpans[r % pw]);
