@@ -287,6 +287,7 @@ async function main() {
   if (verdicts.length) console.log('\n## Targets of issues 2 and 9 (wasm, 224 model)\n\n' + verdicts.join('\n'));
   console.log(`\nsaliency-lab bench: ${fmt((Date.now() - t0) / 1000, 0)} s, load ${load()}`);
   otherBench('mobilenet.js', 600000);
+  otherBench('occlusion.js', 1800000);
   otherBench('viz.js');
   otherBench('kernel.js');
   otherBench('featurevis.js');
