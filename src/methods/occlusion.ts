@@ -255,20 +255,30 @@ export function aggregateOcclusion(plan: OcclusionPlan, n: number, drops: tf.Ten
   });
 }
 
-export interface RunOcclusionOptions extends LoopOptions<OcclusionPartial> {
-  /** How drops are computed. Default `evaluateDrops`. */
+export interface RunOcclusionOptions extends LoopOptions<OcclusionPartial>, Pick<OcclusionOptions, 'algorithm' | 'drillDown'> {
+  /** How drops are computed. Default: the one `algorithm` picks (see `occlusionEvaluator`). */
   evaluator?: OcclusionEvaluator;
 }
 
 /**
  * Evaluates a plan on a context through the batched-evaluation loop and returns the map `[N,H,W]` (the
  * caller owns it). `batchSize` (default 32), `onProgress(done, total)` in occluded images, `onPartial`
- * (see OcclusionPartial), `signal` (default: the kernel's) stops between batches ("AbortError").
+ * (see OcclusionPartial), `signal` (default: the kernel's) stops between batches ("AbortError"),
+ * `algorithm` and `drillDown` as for `occlusion`, `evaluator` (overrides `algorithm`).
  */
 export async function runOcclusion(context: OcclusionContext, plan: OcclusionPlan, options: RunOcclusionOptions = {}): Promise<tf.Tensor3D> {
   const { where, x } = context;
   const o = resolveOptions(where, OCCLUSION_OPTIONS, options);
-  const evaluator = options.evaluator ?? evaluateDrops;
+  if (!options.evaluator) {
+    // The evaluator `algorithm` picks (default 'auto'), for this run only.
+    const chosen = occlusionEvaluator(where, context.model, o.algorithm);
+    try {
+      return await runOcclusion(context, plan, { ...options, evaluator: chosen.evaluator });
+    } finally {
+      chosen.dispose();
+    }
+  }
+  const evaluator = options.evaluator;
   const n = x.shape[0];
   if (o.drillDown !== null) return runDrillDown(context, plan, o, evaluator, o.drillDown);
   return runBatches({

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { setBackend } from '../../src/backend';
 import { OptionError } from '../../src/errors';
-import { occlusion } from '../../src/methods/occlusion';
+import { occlusion, occlusionContext, planOcclusion, runOcclusion } from '../../src/methods/occlusion';
 import { incrementalUnsupported } from '../../src/methods/occlusion-incremental';
 import { loadModel } from '../../src/models/load';
 import { buildZoo, zooInput, ZooName } from '../fixtures/zoo';
@@ -156,6 +156,28 @@ describe.each(['cpu', 'wasm'] as const)('incremental occlusion on %s', (backend)
     expect(m.shape).toEqual([1, ...x.shape.slice(1, 3)]);
     tf.dispose([m, x]);
     layers.dispose();
+  });
+
+  test('partial maps after each batch, and runOcclusion picks the evaluator by algorithm and frees it', async () => {
+    const model = randomCnn('fusedGapSoftmax');
+    const x = randomInput(model, 2);
+    const partials: Float32Array[] = [];
+    const map = await occlusion(model, x, {
+      window: 3, stride: 2, batchSize: 5, algorithm: 'incremental',
+      onPartial: async (p) => { partials.push(Float32Array.from(await p.data())); },
+    });
+    expect(partials.length).toBeGreaterThan(2);
+    expect(Array.from(partials[partials.length - 1])).toEqual(Array.from(await map.data()));
+    const context = await occlusionContext(model, x);
+    const plan = await planOcclusion(context, { window: 3, stride: 2 });
+    const before = tf.memory().numTensors;
+    const again = await runOcclusion(context, plan, { algorithm: 'incremental' });
+    expect(tf.memory().numTensors).toBe(before + 1);
+    expect(Array.from(await again.data())).toEqual(Array.from(await map.data()));
+    tf.dispose([map, again, x]);
+    context.dispose();
+    plan.dispose();
+    model.dispose();
   });
 
   test('a bad algorithm is an OptionError listing the choices', async () => {
