@@ -51,14 +51,14 @@ export interface OcclusionOptions extends CommonOptions, LoopOptions<OcclusionPa
    * How drops are computed: `'full'` (one forward pass per occluded image), `'incremental'` (only the
    * activations the window can change, layer by layer: the same map to float rounding; an OptionError
    * when the model cannot be walked, see ./occlusion-incremental), or `'auto'` (incremental where the
-   * model allows it, else full). Default `'auto'`.
+   * model allows it, else full). Default `auto`.
    */
   algorithm?: OcclusionAlgorithm;
   /**
-   * Adaptive drill-down (an approximation, off by default): first every other window position per axis
+   * Adaptive drill-down, an approximation. Default (also `null`): off, every window. First every other window position per axis
    * (a quarter of the windows, each exact), then the rest only next to the coarse windows whose drop is
    * in the top `drillDown` fraction of the item's; every other window takes the mean drop of its
-   * evaluated neighbours. A number in (0, 1]; `1` evaluates every window (the exact map). Default `null` (off).
+   * evaluated neighbours. A number in (0, 1]; `1` evaluates every window (the exact map).
    */
   drillDown?: number | null;
 }
