@@ -172,7 +172,7 @@ async function run() {
   return { forward: f, methods: results, depthwise: dw, graph: { forward: gFwd, saliencyMap: gSal } };
 }
 
-module.exports = { run };
+module.exports = { run, requireTs };
 
 if (require.main === module) run().catch((e) => {
   console.error(e);

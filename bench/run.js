@@ -344,6 +344,7 @@ async function main() {
   if (BACKENDS.includes('wasm')) console.log('\n' + (await benchPool()));
   console.log(`\nsaliency-lab bench: ${fmt((Date.now() - t0) / 1000, 0)} s, load ${load()}`);
   otherBench('mobilenet.js', 600000);
+  otherBench('occlusion.js', 1800000);
   otherBench('viz.js');
   otherBench('kernel.js');
   otherBench('featurevis.js');

@@ -27,6 +27,7 @@ export {
   integratedGradients, integratedGradientsWithDelta, integrationPoints, gaussLegendre, IG_METHODS, IG_BASELINES, IG_DEFAULTS,
   CAM_DEFAULTS, gradCam, gradCamPlusPlus, layerCam, scoreCam, SCORE_CAM_DEFAULTS, cam, CAM_METHOD_DEFAULTS, guidedGradCam, GUIDED_GRAD_CAM_DEFAULTS,
   occlusion, occlusionContext, planOcclusion, runOcclusion, evaluateDrops, aggregateOcclusion, OCCLUSION_DEFAULTS, layerActivations,
+  OCCLUSION_ALGORITHMS, occlusionEvaluator, incrementalUnsupported,
   METHODS, METHOD_NAMES, getMethod, runMethod, parseMethodOptions, methodOptionsFromJSON,
   activationMaximization, filterGallery, featureInversion, deepDream, STEP_SCHEDULES, PARAMETERIZATIONS, gaussianBlur,
 } from './methods';
@@ -35,7 +36,7 @@ export type {
   SmoothGradOptions, SmoothGradType, AttributionFunction, SmoothGradPartial,
   IntegratedGradientsOptions, IntegratedGradientsPartial, IntegrationMethod, Baseline,
   CamOptions, GradCamOptions, GradCamPlusPlusOptions, LayerCamOptions, ScoreCamOptions, ScoreCamPartial, CamMethodOptions, GuidedGradCamOptions,
-  OcclusionOptions, OcclusionPartial, OcclusionContext, OcclusionPlan, OcclusionEvaluator, RunOcclusionOptions,
+  OcclusionOptions, OcclusionPartial, OcclusionContext, OcclusionPlan, OcclusionEvaluator, RunOcclusionOptions, OcclusionAlgorithm,
   LayerActivationsOptions, LayerActivation, MethodInfo, MethodOption, MethodCapabilities, OptionType,
   ActivationMaximizationOptions, FilterGalleryOptions, FeatureInversionOptions, DeepDreamOptions, OptimizeOptions,
   StepEvent, StepCallback, StepSchedule, ParameterizationName,

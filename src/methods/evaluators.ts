@@ -16,5 +16,5 @@ export const EVALUATORS: Readonly<Record<string, Factory>> = {
   integratedGradients: igEvaluator as unknown as Factory,
   smoothGrad: smoothGradEvaluator as unknown as Factory,
   scoreCam: scoreCamEvaluator as unknown as Factory,
-  occlusion: occlusionEvaluator as unknown as Factory,
+  occlusion: pooledOcclusionEvaluator as unknown as Factory,
 };

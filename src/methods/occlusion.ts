@@ -28,7 +28,11 @@ import { effectiveSignal } from '../signal';
 import type { PoolJob } from '../pool';
 import { BATCH_SIZE, checkInput, checkModel, COMMON_OPTIONS, CommonOptions, LoopOptions, POOL_DEFAULTS, POOL_TYPES, resolveTarget, rowSelector } from './common';
 import { checkpoint, runBatches } from './loop';
-import { checkBaseline, checkWindow, extendSpecs, resolveOptions } from './options';
+import { OptionError } from '../errors';
+import { incrementalEvaluator, incrementalStructure, occludedRows } from './occlusion-incremental';
+
+export { occludedRows };
+import { checkBaseline, checkChoice, checkWindow, extendSpecs, Resolved, resolveOptions } from './options';
 
 /**
  * A partial result of occlusion (`onPartial`): the map `[N,H,W]` from the windows evaluated so far, each
@@ -44,13 +48,32 @@ export interface OcclusionOptions extends CommonOptions, LoopOptions<OcclusionPa
   stride?: number | [number, number] | null;
   /** What fills the window: a number, or a tensor broadcastable to the input `[N,H,W,C]`. Default 0. */
   baseline?: number | tf.Tensor;
+  /**
+   * How drops are computed: `'full'` (one forward pass per occluded image), `'incremental'` (only the
+   * activations the window can change, layer by layer: the same map to float rounding; an OptionError
+   * when the model cannot be walked, see ./occlusion-incremental), or `'auto'` (incremental where the
+   * model allows it, else full). Default `auto`.
+   */
+  algorithm?: OcclusionAlgorithm;
+  /**
+   * Adaptive drill-down, an approximation. Default (also `null`): off, every window. First every other window position per axis
+   * (a quarter of the windows, each exact), then the rest only next to the coarse windows whose drop is
+   * in the top `drillDown` fraction of the item's; every other window takes the mean drop of its
+   * evaluated neighbours. A number in (0, 1]; `1` evaluates every window (the exact map).
+   */
+  drillDown?: number | null;
 }
+
+export const OCCLUSION_ALGORITHMS = ['auto', 'full', 'incremental'] as const;
+export type OcclusionAlgorithm = (typeof OCCLUSION_ALGORITHMS)[number];
 
 /** occlusion's own defaults (besides target and preSoftmax). */
 export const OCCLUSION_DEFAULTS = {
   window: null as number | [number, number] | null,
   stride: null as number | [number, number] | null,
   baseline: 0 as number | tf.Tensor,
+  algorithm: 'auto' as OcclusionAlgorithm,
+  drillDown: null as number | null,
   batchSize: 32,
   ...POOL_DEFAULTS,
 };
@@ -62,9 +85,27 @@ export const OCCLUSION_OPTIONS = extendSpecs(COMMON_OPTIONS, OCCLUSION_DEFAULTS,
   window: { type: 'window', min: 1, description: 'size of the occluding window', defaultText: `${DEFAULT_WINDOW}, at most the image` },
   stride: { type: 'window', min: 1, description: 'step between window positions', defaultText: 'half the window' },
   baseline: { type: 'baseline', choices: [], description: 'value (or tensor) that fills the window' },
+  algorithm: { type: 'choice', choices: OCCLUSION_ALGORITHMS, description: "'incremental' recomputes only the activations each window can change (same map); 'auto': incremental where the model allows it" },
+  drillDown: { type: 'number', min: 0, exclusiveMin: true, max: 1, description: 'approximate: coarse windows first, then the fine ones only near the top fraction of coarse drops', defaultText: 'off (every window)' },
   batchSize: { ...BATCH_SIZE, description: 'occluded images per forward pass' },
   ...POOL_TYPES,
 });
+
+/**
+ * The evaluator an `algorithm` picks for a model: the standard one (`dispose` does nothing) or an
+ * incremental one (`dispose` frees the clean activations it keeps). `'incremental'` on a model that
+ * cannot be walked is an OptionError saying why; `'auto'` then picks the standard one.
+ */
+export function occlusionEvaluator(where: string, model: Model, algorithm: OcclusionAlgorithm): { evaluator: OcclusionEvaluator; incremental: boolean; dispose(): void } {
+  const algo = checkChoice(where, 'algorithm', algorithm, OCCLUSION_ALGORITHMS);
+  const structure = algo === 'full' ? 'algorithm is full' : incrementalStructure(model);
+  if (typeof structure === 'string') {
+    if (algo === 'incremental') throw new OptionError(where, `algorithm 'incremental' cannot run on this model: ${structure}; use 'auto' or 'full'`);
+    return { evaluator: evaluateDrops, incremental: false, dispose: () => undefined };
+  }
+  const e = incrementalEvaluator(structure);
+  return { evaluator: e.evaluate, incremental: true, dispose: e.dispose };
+}
 
 /** Window positions along one axis, as Captum counts them: starts 0, S, 2S, ..., ends cropped at D. */
 export function windowSpans(size: number, window: number, stride: number): [number, number][] {
@@ -166,13 +207,14 @@ async function planFor(where: string, shape: number[], o: Pick<OcclusionOptions,
  * (image r is item floor(r / positions) with window r % positions, windows row-major). Sync or async;
  * the result belongs to the caller. Swap it to compute drops another way (incrementally, for instance).
  */
-export type OcclusionEvaluator = (context: OcclusionContext, plan: OcclusionPlan, start: number, end: number) => tf.Tensor1D | Promise<tf.Tensor1D>;
+export type OcclusionEvaluator = (context: OcclusionContext, plan: OcclusionPlan, start: number, end: number, order?: readonly number[]) => tf.Tensor1D | Promise<tf.Tensor1D>;
+
 
 /** The standard evaluator: one forward pass over the batch of occluded images. */
-export const evaluateDrops: OcclusionEvaluator = ({ where, model, x, target, forward, clean }, plan, start, end) => {
+export const evaluateDrops: OcclusionEvaluator = ({ where, model, x, target, forward, clean }, plan, start, end, order) => {
   const [, height, width] = x.shape;
   const pw = plan.colSpans.length;
-  const rows = Array.from({ length: end - start }, (_, i) => start + i);
+  const rows = occludedRows(start, end, order);
   const item = rows.map((r) => Math.floor(r / plan.positions));
   const windowRow = rows.map((r) => Math.floor((r % plan.positions) / pw));
   const windowCol = rows.map((r) => r % pw);
@@ -230,27 +272,38 @@ function occlusionJob({ where, model, x, clean, target, forward }: OcclusionCont
 }
 
 /** `evaluateDrops` on a context and plan rebuilt from an occlusion job (in a pool worker). */
-export function occlusionEvaluator(model: Model, t: OcclusionTensors, p: OcclusionParams) {
+export function pooledOcclusionEvaluator(model: Model, t: OcclusionTensors, p: OcclusionParams) {
   const context: OcclusionContext = { where: p.where, model, x: t.x, target: p.target, forward: p.forward, clean: t.clean, dispose: () => undefined };
   const plan: OcclusionPlan = { ...p, rowMask: t.rowMask, colMask: t.colMask, baseline: t.baseline, dispose: () => undefined };
   return (start: number, end: number) => evaluateDrops(context, plan, start, end);
 }
 
-export interface RunOcclusionOptions extends LoopOptions<OcclusionPartial> {
-  /** How drops are computed. Default `evaluateDrops`. */
+export interface RunOcclusionOptions extends LoopOptions<OcclusionPartial>, Pick<OcclusionOptions, 'algorithm' | 'drillDown'> {
+  /** How drops are computed. Default: the one `algorithm` picks (see `occlusionEvaluator`). */
   evaluator?: OcclusionEvaluator;
 }
 
 /**
  * Evaluates a plan on a context through the batched-evaluation loop and returns the map `[N,H,W]` (the
  * caller owns it). `batchSize` (default 32), `onProgress(done, total)` in occluded images, `onPartial`
- * (see OcclusionPartial), `signal` (default: the kernel's) stops between batches ("AbortError").
+ * (see OcclusionPartial), `signal` (default: the kernel's) stops between batches ("AbortError"),
+ * `algorithm` and `drillDown` as for `occlusion`, `evaluator` (overrides `algorithm`).
  */
 export async function runOcclusion(context: OcclusionContext, plan: OcclusionPlan, options: RunOcclusionOptions = {}): Promise<tf.Tensor3D> {
   const { where, x } = context;
   const o = resolveOptions(where, OCCLUSION_OPTIONS, options);
-  const evaluator = options.evaluator ?? evaluateDrops;
+  if (!options.evaluator) {
+    // The evaluator `algorithm` picks (default 'auto'), for this run only.
+    const chosen = occlusionEvaluator(where, context.model, o.algorithm);
+    try {
+      return await runOcclusion(context, plan, { ...options, evaluator: chosen.evaluator });
+    } finally {
+      chosen.dispose();
+    }
+  }
+  const evaluator = options.evaluator;
   const n = x.shape[0];
+  if (o.drillDown !== null) return runDrillDown(context, plan, o, evaluator, o.drillDown);
   return runBatches({
     where,
     total: plan.total,
@@ -267,9 +320,99 @@ export async function runOcclusion(context: OcclusionContext, plan: OcclusionPla
   });
 }
 
+/** Grid indices along one axis for the coarse pass: every other one, and the last. */
+function coarseIndices(count: number): Set<number> {
+  const out = new Set<number>();
+  for (let i = 0; i < count; i += 2) out.add(i);
+  out.add(count - 1);
+  return out;
+}
+
+/**
+ * Adaptive drill-down (see OcclusionOptions.drillDown): the coarse windows, then the refined ones, each
+ * batch through the batched-evaluation loop; partial maps from the drops so far with the estimates
+ * filled in. Progress counts evaluated images out of those planned (the refined ones are known after the
+ * coarse pass; until then, every remaining window is counted).
+ */
+async function runDrillDown(context: OcclusionContext, plan: OcclusionPlan, o: Resolved<typeof OCCLUSION_DEFAULTS, RunOcclusionOptions>, evaluator: OcclusionEvaluator, fraction: number): Promise<tf.Tensor3D> {
+  const { where, x } = context;
+  const n = x.shape[0];
+  const ph = plan.rowSpans.length;
+  const pw = plan.colSpans.length;
+  const drops = new Float32Array(plan.total);
+  const have = new Uint8Array(plan.total);
+  const cr = coarseIndices(ph);
+  const cc = coarseIndices(pw);
+  const coarse: number[] = [];
+  for (let r = 0; r < plan.total; r++) if (cr.has(Math.floor((r % plan.positions) / pw)) && cc.has(r % pw)) coarse.push(r);
+  /** Evaluated drops, each other window the mean of its evaluated neighbours (0 when none). */
+  const filled = (): Float32Array => {
+    const out = drops.slice();
+    for (let r = 0; r < plan.total; r++) {
+      if (have[r]) continue;
+      const base = r - (r % plan.positions);
+      const i = Math.floor((r % plan.positions) / pw);
+      const j = r % pw;
+      let sum = 0;
+      let count = 0;
+      for (let di = -1; di <= 1; di++) {
+        for (let dj = -1; dj <= 1; dj++) {
+          const [a, b] = [i + di, j + dj];
+          const q = base + a * pw + b;
+          if (a >= 0 && a < ph && b >= 0 && b < pw && have[q]) [sum, count] = [sum + drops[q], count + 1];
+        }
+      }
+      out[r] = count > 0 ? sum / count : 0;
+    }
+    return out;
+  };
+  const mapOf = () => tf.tidy(() => aggregateOcclusion(plan, n, tf.tensor1d(filled()), plan.total));
+  let planned = plan.total;
+  let offset = 0;
+  const phase = (order: number[]) => runBatches<tf.Tensor1D, tf.Tensor1D[], tf.Tensor3D>({
+    where,
+    total: order.length,
+    batchSize: o.batchSize,
+    signal: o.signal,
+    onProgress: o.onProgress ? (done) => o.onProgress?.(offset + done, planned) : undefined,
+    onPartial: o.onPartial ? (partial, done) => o.onPartial?.(partial, offset + done, planned) : undefined,
+    initial: [] as tf.Tensor1D[],
+    evaluate: (start, end) => evaluator(context, plan, start, end, order),
+    fold: (acc, d) => [...acc, d],
+    finish: (acc, done) => {
+      const values = acc.length > 0 ? tf.tidy(() => tf.concat(acc).dataSync()) : new Float32Array(0);
+      for (let k = 0; k < done; k++) [drops[order[k]], have[order[k]]] = [values[k], 1];
+      return mapOf();
+    },
+  });
+  (await phase(coarse)).dispose();
+  // The coarse windows whose drop is in the top fraction of their item's, and the unevaluated windows next to them.
+  const refine: number[] = [];
+  for (let item = 0; item < n; item++) {
+    const own = coarse.filter((r) => Math.floor(r / plan.positions) === item);
+    const sorted = own.map((r) => drops[r]).sort((a, b) => b - a);
+    const threshold = sorted[Math.max(0, Math.ceil(fraction * sorted.length) - 1)];
+    const chosen = new Uint8Array(plan.positions);
+    for (const r of own) {
+      if (drops[r] < threshold) continue;
+      const i = Math.floor((r % plan.positions) / pw);
+      const j = r % pw;
+      for (let a = Math.max(0, i - 1); a <= Math.min(ph - 1, i + 1); a++) for (let b = Math.max(0, j - 1); b <= Math.min(pw - 1, j + 1); b++) chosen[a * pw + b] = 1;
+    }
+    for (let p = 0; p < plan.positions; p++) if (chosen[p] && !have[item * plan.positions + p]) refine.push(item * plan.positions + p);
+  }
+  offset = coarse.length;
+  planned = coarse.length + refine.length;
+  if (refine.length === 0) {
+    o.onProgress?.(planned, planned);
+    return mapOf();
+  }
+  return phase(refine);
+}
+
 /**
  * Occlusion map `[N,H,W]`: per pixel, the mean score drop over the windows covering it. The caller owns
- * the result. Options: OCCLUSION_OPTIONS (window, stride, baseline, target, preSoftmax, batchSize),
+ * the result. Options: OCCLUSION_OPTIONS (window, stride, baseline, algorithm, target, preSoftmax, batchSize),
  * `onProgress(done, total)` in occluded images, `onPartial` (see OcclusionPartial), `signal` (default:
  * the kernel's) stops between batches with an error named "AbortError".
  */
@@ -277,14 +420,18 @@ export async function occlusion(model: Model, input: tf.Tensor4D, options: Occlu
   const where = 'occlusion';
   checkModel(where, model);
   const o = resolveOptions(where, OCCLUSION_OPTIONS, options);
+  // Chosen before anything is allocated (an OptionError for 'incremental' on a model it cannot walk);
+  // the incremental evaluator allocates its clean activations on its first batch.
+  const chosen = occlusionEvaluator(where, model, o.algorithm);
   await checkpoint(where, effectiveSignal(o.signal));
   const x = await checkInput(where, model, input);
   const plan = await planFor(where, x.shape, o);
   try {
     const context = await contextOf(where, model, x, o);
     try {
-      return await runOcclusion(context, plan, o);
+      return await runOcclusion(context, plan, { ...o, evaluator: chosen.evaluator });
     } finally {
+      chosen.dispose();
       context.dispose();
     }
   } finally {

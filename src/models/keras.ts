@@ -328,3 +328,14 @@ export function kerasCamHead(where: string, model: tf.LayersModel): KerasCamHead
   if (!feature) throw new LayerError(where, `${NO_CAM_HEAD}; the pooling layer "${gap.name}" has no single input`);
   return { featureLayer: producer(feature).name, kernel: dense.getWeights()[0] as tf.Tensor2D };
 }
+
+/**
+ * Applies one layer (or nested model) to concrete tensors in inference mode, without its softmax when
+ * `preSoftmax` (for the model's output layer), and, with `valid`, with its padding set to 'valid' for the
+ * call (incremental occlusion pads its input windows itself). Sync; the caller owns the result.
+ */
+export function applyLayer(layer: tf.layers.Layer, inputs: tf.Tensor | tf.Tensor[], preSoftmax: boolean, valid = false): tf.Tensor {
+  const patches: Patch[] = preSoftmax ? layerSoftmaxPatches(isLayersModel(layer) ? outputLayer(layer) : (layer as KerasLayer)) : [];
+  if (valid) patches.push({ obj: layer, key: 'padding', value: 'valid' });
+  return withPatches(patches, () => first(layer.apply(inputs, { training: false }) as tf.Tensor | tf.Tensor[]));
+}
