@@ -4,7 +4,7 @@
  * calls, so pooled and in-process batches are computed by one piece of code.
  */
 import { igEvaluator } from './integrated-gradients';
-import { occlusionEvaluator } from './occlusion';
+import { pooledOcclusionEvaluator } from './occlusion';
 import { scoreCamEvaluator } from './score-cam';
 import { smoothGradEvaluator } from './smooth-grad';
 import type { Model } from '../models/types';
