@@ -12,12 +12,11 @@
  * Costs one forward pass per (item, channel); `batchSize` masked inputs go through the model at once.
  */
 import * as tf from '@tensorflow/tfjs';
-import { effectiveSignal } from '../signal';
 import type { Model } from '../models/types';
-import { CAM_OPTIONS, CamContext, CamOptions, CamVariant, combineCam, runCam, upsampleMaps } from './cam-pipeline';
+import { CAM_OPTIONS, CamLoop, CamOptions, CamVariant, runLoopingCam, upsampleMaps } from './cam-pipeline';
 import { BATCH_SIZE, LoopOptions, rowSelector } from './common';
-import { checkpoint, runBatches } from './loop';
-import { extendSpecs, resolveOptions } from './options';
+import { runBatches } from './loop';
+import { extendSpecs } from './options';
 
 /**
  * A partial result of Score-CAM (`onPartial`): the map `[N,H,W]` (or `[N,h,w]`) from the channels scored
@@ -32,15 +31,6 @@ export interface ScoreCamOptions extends CamOptions, LoopOptions<ScoreCamPartial
 export const SCORE_CAM_DEFAULTS = { batchSize: 32 };
 
 export const SCORE_CAM_OPTIONS = extendSpecs(CAM_OPTIONS, SCORE_CAM_DEFAULTS, { batchSize: { ...BATCH_SIZE, description: 'masked inputs per forward pass' } });
-
-/** How Score-CAM's loop runs: batch size, progress, cancellation, and partial channel weights with their context. */
-export interface ScoreCamLoop {
-  batchSize: number;
-  onProgress?: (done: number, total: number) => void;
-  /** Partial weights `[N,1,1,c]` (0 for channels not scored yet); the loop disposes them afterwards. */
-  onPartialWeights?: (weights: tf.Tensor4D, ctx: CamContext, done: number, total: number) => void | Promise<void>;
-  signal?: AbortSignal;
-}
 
 const EPSILON = 1e-8;
 
@@ -57,7 +47,7 @@ function partialWeights(scores: tf.Tensor1D, done: number, n: number, c: number)
 }
 
 /** Score-CAM's channel weights, `[N,1,1,c]`, from N·c masked forward passes in batches. */
-export function scoreCamWeights(loop: ScoreCamLoop): CamVariant {
+export function scoreCamWeights(loop: CamLoop): CamVariant {
   return {
     needsGradient: false,
     weigh: async (ctx) => {
@@ -109,22 +99,5 @@ export function scoreCamWeights(loop: ScoreCamLoop): CamVariant {
  * (default: the kernel's) stops between batches with an error named "AbortError".
  */
 export async function scoreCam(model: Model, input: tf.Tensor4D, options: ScoreCamOptions = {}): Promise<tf.Tensor3D> {
-  const where = 'scoreCam';
-  const o = resolveOptions(where, SCORE_CAM_OPTIONS, options);
-  await checkpoint(where, effectiveSignal(o.signal));
-  const onPartial = o.onPartial;
-  const variant = scoreCamWeights({
-    batchSize: o.batchSize,
-    onProgress: o.onProgress,
-    signal: o.signal,
-    onPartialWeights: onPartial && (async (weights, ctx, done, total) => {
-      const map = combineCam(ctx.activation, weights, o.relu, o.upsample ? [ctx.x.shape[1], ctx.x.shape[2]] : null);
-      try {
-        await onPartial(map, done, total);
-      } finally {
-        map.dispose();
-      }
-    }),
-  });
-  return runCam(where, variant, model, input, o, undefined, SCORE_CAM_OPTIONS);
+  return runLoopingCam('scoreCam', SCORE_CAM_OPTIONS, scoreCamWeights, model, input, options);
 }

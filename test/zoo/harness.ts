@@ -14,6 +14,8 @@ export const SMALL: Record<string, Record<string, unknown>> = {
   integratedGradients: { steps: 2 },
   // The raw maps: a ReLU of a map whose class evidence is all negative is legitimately zero everywhere.
   gradCam: { relu: false }, gradCamPlusPlus: { relu: false }, layerCam: { relu: false }, scoreCam: { relu: false },
+  xGradCam: { relu: false }, hiResCam: { relu: false }, gradCamElementWise: { relu: false }, eigenCam: { relu: false }, eigenGradCam: { relu: false },
+  ablationCam: { relu: false },
 };
 
 /** Methods that only some heads support, and the typed error the others give. */
