@@ -37,7 +37,7 @@ function loadPackage() {
     console.log(`bench: dist/index.js does not load (${String(e.message).split('\n')[0]}); loading method modules one by one`);
   }
   const sl = {};
-  for (const mod of ['backend', 'methods/gradient', 'methods/smooth-grad', 'methods/integrated-gradients', 'methods/guided-backprop',
+  for (const mod of ['backend', 'methods/gradient', 'methods/smooth-grad', 'methods/integrated-gradients', 'methods/deep-lift', 'methods/guided-backprop',
     'methods/grad-cam', 'methods/x-grad-cam', 'methods/hi-res-cam', 'methods/eigen-cam', 'methods/ablation-cam', 'methods/occlusion']) {
     try {
       Object.assign(sl, require(`../dist/${mod}`));
@@ -80,6 +80,8 @@ function methods(size) {
     { name: 'integratedGradients', batched: true, settings: `${IG_STEPS} steps, batch ${BATCH}`, passes: 2 * IG_STEPS + 1,
       call: (m, x) => sl.integratedGradients(m, x, { ...target, steps: IG_STEPS, batchSize: BATCH }) },
     { name: 'guidedBackprop', settings: '', passes: 2, call: (m, x) => sl.guidedBackprop(m, x, target) },
+    // One input gradient over the batch [x; x′] (2 images).
+    { name: 'deepLift', settings: 'zeros baseline', passes: 4, call: (m, x) => sl.deepLift(m, x, target) },
     // One forward pass: the network runs up to the layer once, the target comes from that pass, and the
     // backward pass covers only the tail (global pooling and the dense layer here), which is not counted.
     { name: 'gradCam', settings: 'default layer, upsampled', passes: 1, call: (m, x) => sl.gradCam(m, x, target) },

@@ -10,6 +10,7 @@ import type { Model } from '../models/types';
 import { ABLATION_CAM_OPTIONS, ablationCam } from './ablation-cam';
 import { cam, CAM_METHOD_OPTIONS } from './cam';
 import { CAM_OPTIONS } from './cam-pipeline';
+import { DEEP_LIFT_OPTIONS, deepLift } from './deep-lift';
 import { eigenCam, eigenGradCam } from './eigen-cam';
 import { gradCam } from './grad-cam';
 import { gradCamPlusPlus } from './grad-cam-plus-plus';
@@ -86,6 +87,12 @@ export const WRAPPABLE_METHODS = {
     summary: "(x − x′) · ∫₀¹ ∂F(x′ + α(x − x′))/∂x dα by quadrature; `integratedGradientsWithDelta` also returns Σ IG − (F(x) − F(x′)) per item",
     options: list(IG_OPTIONS),
     run: (m, x, o) => integratedGradients(m, x, o),
+  },
+  deepLift: {
+    ...GRADIENT, ...NONE, multipliesByInput: true, convergenceDelta: true, name: 'deepLift', title: 'DeepLift', reference: 'Shrikumar, Greenside and Kundaje 2017; Captum DeepLift',
+    summary: "(x − x′) · the gradient with each non-linearity's derivative replaced by Δy/Δx (rescale rule; max pooling as Captum); `deepLiftWithDelta` also returns Σ attributions − (F(x) − F(x′)) per item",
+    options: list(DEEP_LIFT_OPTIONS),
+    run: (m, x, o) => deepLift(m, x, o),
   },
   guidedBackprop: {
     ...GRADIENT, ...NONE, reluRule: 'guided', name: 'guidedBackprop', title: 'Guided backpropagation', reference: 'Springenberg et al. 2015',

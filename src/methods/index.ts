@@ -13,6 +13,8 @@ export {
   integratedGradients, integratedGradientsWithDelta, integrationPoints, gaussLegendre, IG_METHODS, IG_BASELINES, IG_DEFAULTS,
 } from './integrated-gradients';
 export type { IntegratedGradientsOptions, IntegratedGradientsPartial, IntegrationMethod, Baseline } from './integrated-gradients';
+export { deepLift, deepLiftWithDelta, DEEP_LIFT_DEFAULTS } from './deep-lift';
+export type { DeepLiftOptions } from './deep-lift';
 export { CAM_DEFAULTS } from './cam-pipeline';
 export type { CamOptions } from './cam-pipeline';
 export { gradCam } from './grad-cam';

@@ -119,8 +119,8 @@ export function integrationPoints(method: IntegrationMethod, n: number): { alpha
   }
 }
 
-/** The baseline x' as a full input-shaped tensor (the caller owns it). */
-async function makeBaseline(where: string, x: tf.Tensor4D, baseline: unknown, sigma: number): Promise<tf.Tensor4D> {
+/** The baseline x' as a full input-shaped tensor (the caller owns it): IG_BASELINES, a number or a broadcastable tensor. */
+export async function makeBaseline(where: string, x: tf.Tensor4D, baseline: unknown, sigma: number): Promise<tf.Tensor4D> {
   const b = await checkBaseline(where, baseline, x.shape, IG_BASELINES);
   if (b.kind === 'name') return b.name === 'zeros' ? tf.zerosLike(x) : gaussianBlur(x, sigma);
   if (b.kind === 'number') return tf.fill(x.shape, b.value) as tf.Tensor4D;

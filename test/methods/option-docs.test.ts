@@ -14,6 +14,7 @@ const INTERFACES: Record<string, [string, string]> = {
   gradientTimesInput: ['gradient.ts', 'VanillaGradientOptions'],
   smoothGrad: ['smooth-grad.ts', 'SmoothGradOptions'],
   integratedGradients: ['integrated-gradients.ts', 'IntegratedGradientsOptions'],
+  deepLift: ['deep-lift.ts', 'DeepLiftOptions'],
   guidedBackprop: ['guided-backprop.ts', 'GuidedBackpropOptions'],
   deconvnet: ['guided-backprop.ts', 'GuidedBackpropOptions'],
   gradCam: ['grad-cam.ts', 'GradCamOptions'],
