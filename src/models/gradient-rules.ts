@@ -316,7 +316,6 @@ export function withGradientRules<T>(rules: GradientRules, fn: () => T, context?
   try {
     const rule = rules.relu ?? 'standard';
     restores.push(swapGradient(reluGrad('Relu', rule)), swapGradient(reluGrad('Relu6', rule)));
-    if (rules.deepLift) for (const g of deepLiftGradients()) restores.push(swapGradient(g));
     if (outermost) {
       restores.push(swapGradient(trueAvgPoolGrad));
       for (const g of [...extraGradients, ...scopedGradients]) restores.push(swapGradient(g));
@@ -325,6 +324,8 @@ export function withGradientRules<T>(rules: GradientRules, fn: () => T, context?
       for (const zero of zeroFilterGradKernels(backendName)) restores.push(swapKernel(zero));
       for (const k of scopedKernels) if (k.backendName === backendName) restores.push(swapKernel(k));
     }
+    // Last, over the gradients above (saliency-lab's own ClipByValue among them), which it rescales.
+    if (rules.deepLift) for (const g of deepLiftGradients()) restores.push(swapGradient(g));
     depth++;
     try {
       return fn();

@@ -107,10 +107,11 @@ describe.each(['cpu', 'wasm'] as const)('deepLift on %s', (backend) => {
     model.dispose();
   });
 
-  test("completeness through tfjs-layers' ReLU6 (minimum(6, relu(x))) after a depthwise convolution", async () => {
+  test("completeness through tfjs-layers' ReLU6 (minimum(6, relu(x))) after a depthwise convolution and ReLU(maxValue) (a clip)", async () => {
     const model = tf.sequential({
       layers: [
         tf.layers.depthwiseConv2d({ inputShape: [4, 4, 2], kernelSize: 3, activation: 'relu6', depthwiseInitializer: tf.initializers.randomNormal({ seed: 1, stddev: 3 }), biasInitializer: seeded(2) }),
+        tf.layers.reLU({ maxValue: 5 }),
         tf.layers.flatten(),
         tf.layers.dense({ units: 2, kernelInitializer: seeded(3) }),
       ],
