@@ -40,8 +40,8 @@ function loadPackage() {
     console.log(`bench: dist/index.js does not load (${String(e.message).split('\n')[0]}); loading method modules one by one`);
   }
   const sl = {};
-  for (const mod of ['backend', 'methods/gradient', 'methods/smooth-grad', 'methods/integrated-gradients', 'methods/guided-backprop',
-    'methods/grad-cam', 'methods/occlusion']) {
+  for (const mod of ['backend', 'methods/gradient', 'methods/smooth-grad', 'methods/integrated-gradients', 'methods/deep-lift', 'methods/guided-backprop',
+    'methods/grad-cam', 'methods/x-grad-cam', 'methods/hi-res-cam', 'methods/eigen-cam', 'methods/ablation-cam', 'methods/occlusion']) {
     try {
       Object.assign(sl, require(`../dist/${mod}`));
     } catch (e) {
@@ -84,9 +84,17 @@ function methods(size) {
     { name: 'integratedGradients', batched: true, settings: `${IG_STEPS} steps, batch ${BATCH}`, passes: 2 * IG_STEPS + 1,
       call: (m, x) => sl.integratedGradients(m, x, { ...target, steps: IG_STEPS, batchSize: BATCH }) },
     { name: 'guidedBackprop', settings: '', passes: 2, call: (m, x) => sl.guidedBackprop(m, x, target) },
+    // One input gradient over the batch [x; x′] (2 images).
+    { name: 'deepLift', settings: 'zeros baseline', passes: 4, call: (m, x) => sl.deepLift(m, x, target) },
     // One forward pass: the network runs up to the layer once, the target comes from that pass, and the
     // backward pass covers only the tail (global pooling and the dense layer here), which is not counted.
     { name: 'gradCam', settings: 'default layer, upsampled', passes: 1, call: (m, x) => sl.gradCam(m, x, target) },
+    { name: 'xGradCam', settings: 'default layer, upsampled', passes: 1, call: (m, x) => sl.xGradCam(m, x, target) },
+    { name: 'hiResCam', settings: 'default layer, upsampled', passes: 1, call: (m, x) => sl.hiResCam(m, x, target) },
+    // Forward to the layer, then the principal component in JS (float64 power iteration): not counted.
+    { name: 'eigenCam', settings: 'default layer, upsampled', passes: null, call: (m, x) => sl.eigenCam(m, x, target) },
+    // One tail pass (after the layer) per channel: not counted in forward passes.
+    { name: 'ablationCam', batched: true, settings: `default layer, batch 32`, passes: null, call: (m, x) => sl.ablationCam(m, x, { ...target, batchSize: 32 }) },
     { name: 'occlusion', batched: true, settings: `window ${OCC.window[0]}, stride ${OCC.stride[0]}, batch ${BATCH}`,
       passes: occlusionPositions(size) + 1, call: (m, x) => sl.occlusion(m, x, { ...target, ...OCC, batchSize: BATCH }) },
   ];

@@ -11,6 +11,8 @@ import * as ts from 'typescript';
 const INDEX = path.join(__dirname, '..', 'src', 'index.ts');
 
 const VALUES = [
+  'DEEP_LIFT_DEFAULTS', 'deepLift', 'deepLiftWithDelta',
+  'ABLATION_CAM_DEFAULTS', 'ablationCam', 'eigenCam', 'eigenGradCam', 'gradCamElementWise', 'hiResCam', 'xGradCam',
   'AmbiguousLayerError', 'BACKENDS', 'BackendError', 'CAM_DEFAULTS', 'CAM_METHOD_DEFAULTS', 'CHANNEL_REDUCTIONS', 'COLORBAR_DEFAULTS', 'COLORMAPS', 'COMMON_DEFAULTS',
   'CancelledError', 'DISPLAY', 'DisplayError', 'GALLERY_DEFAULTS', 'GALLERY_LAYOUTS', 'GUIDED_GRAD_CAM_DEFAULTS', 'IG_BASELINES', 'IG_DEFAULTS',
   'IG_METHODS', 'InputError', 'KernelError', 'LayerError', 'MAX_RINGS', 'MAX_STEERING_DEG', 'METHODS', 'METHOD_NAMES', 'MIN_RINGS', 'ModelError',
@@ -39,6 +41,8 @@ const VALUES = [
 const TYPES = [
   // metrics
   'Localisation', 'LocalisationOptions', 'SsimOptions', 'PixelCurve', 'PixelCurveOptions', 'InfidelityOptions', 'SensitivityMaxOptions', 'Randomisation', 'RandomisationMode', 'RandomisationOptions',
+  'DeepLiftOptions',
+  'AblationCamOptions', 'AblationCamPartial', 'EigenCamOptions', 'HiResCamOptions', 'XGradCamOptions',
   'ActivationMaximizationOptions', 'ArrayInput', 'Captured', 'CaptureOptions', 'ListLayersOptions', 'AttributionFunction', 'BackendInfo', 'BackendName', 'Baseline', 'BinaryData', 'CamMethodOptions',
   'CamOptions', 'ChannelReduction', 'ColorbarOptions', 'ColorbarOrientation', 'Colormap', 'ColormapName', 'ColormapSpec', 'Comm', 'CommMessage',
   'CommMessageHandler', 'CommSendOptions', 'CommTargetHandler', 'CommonOptions', 'Dataset', 'DatasetOptions', 'DeepDreamOptions', 'Displayable',

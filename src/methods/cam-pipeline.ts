@@ -21,7 +21,10 @@ import { LayerError } from '../errors';
 import { ModelAdapter, resolveModel } from '../models/adapter';
 import { withGradientRules } from '../models/gradient-rules';
 import type { ForwardOptions, Model } from '../models/types';
-import { checkInput, COMMON_DEFAULTS, COMMON_OPTIONS, CommonOptions, selector, Target } from './common';
+import type { Workers } from '../pool';
+import { effectiveSignal } from '../signal';
+import { checkInput, COMMON_DEFAULTS, COMMON_OPTIONS, CommonOptions, LoopOptions, selector, Target } from './common';
+import { checkpoint } from './loop';
 import { checkLayerName, extendSpecs, OptionSpecs, resolveOptions } from './options';
 
 /** Options every CAM variant that works on a chosen layer takes. */
@@ -83,12 +86,26 @@ export interface CamContext {
 }
 
 /** How a CAM variant weighs channels. */
-export interface CamVariant {
+export interface CamWeighing {
   /** Whether `weigh` needs ∂score/∂A (a backward pass). */
   needsGradient: boolean;
   /** Weights `[N,1,1,c]` or `[N,h,w,c]`; the pipeline disposes them. */
   weigh(ctx: CamContext): tf.Tensor4D | Promise<tf.Tensor4D>;
 }
+
+/**
+ * A variant whose map is not a weighted sum of A's channels (element-wise Grad-CAM's ReLU of g·A, Eigen-CAM's
+ * principal component): it gives the map `[N,h,w]` itself, before the pipeline's ReLU and upsampling.
+ */
+export interface CamProjection {
+  /** Whether `project` needs ∂score/∂A (a backward pass). */
+  needsGradient: boolean;
+  /** The map `[N,h,w]` at the layer's resolution; the pipeline disposes it. */
+  project(ctx: CamContext): tf.Tensor3D | Promise<tf.Tensor3D>;
+}
+
+/** What a CAM variant says: channel weights, or the map itself. */
+export type CamVariant = CamWeighing | CamProjection;
 
 function notFourD(where: string, adapter: ModelAdapter, x: tf.Tensor4D, name: string, shape: readonly (number | null)[]): LayerError {
   const fourD = adapter.layers({ inputSize: [x.shape[1], x.shape[2]] }).filter((l) => l.outputShape?.length === 4).map((l) => l.shortName);
@@ -168,11 +185,63 @@ async function targetsOf(target: Target | null | undefined, scores: tf.Tensor2D)
 
 /** Σ_c w·A, optional ReLU, optional upsampling to `size`. Sync; the caller owns the result. */
 export function combineCam(activation: tf.Tensor4D, weights: tf.Tensor4D, relu: boolean, size: [number, number] | null): tf.Tensor3D {
+  return tf.tidy(() => finishCam(tf.sum(tf.mul(weights, activation), 3) as tf.Tensor3D, relu, size));
+}
+
+/** A map `[N,h,w]` with the optional ReLU and upsampling to `size`. Sync; the caller owns the result. */
+export function finishCam(map: tf.Tensor3D, relu: boolean, size: [number, number] | null): tf.Tensor3D {
   return tf.tidy(() => {
-    let map = tf.sum(tf.mul(weights, activation), 3) as tf.Tensor3D;
-    if (relu) map = tf.relu(map);
-    if (size) map = tf.squeeze(upsampleMaps(tf.expandDims(map, 3) as tf.Tensor4D, size), [3]) as tf.Tensor3D;
-    return map;
+    let m = relu ? tf.relu(map) : tf.clone(map);
+    if (size) m = tf.squeeze(upsampleMaps(tf.expandDims(m, 3) as tf.Tensor4D, size), [3]) as tf.Tensor3D;
+    return m;
+  });
+}
+
+/** How a looping variant's loop runs (Score-CAM, Ablation-CAM): batch size, progress, cancellation, and partial channel weights with their context. */
+export interface CamLoop {
+  batchSize: number;
+  onProgress?: (done: number, total: number) => void;
+  /** Partial weights `[N,1,1,c]` (0 for channels not done yet); the loop disposes them afterwards. */
+  onPartialWeights?: (weights: tf.Tensor4D, ctx: CamContext, done: number, total: number) => void | Promise<void>;
+  signal?: AbortSignal;
+  /** Worker threads for the batches (see ../pool); null or absent: the default. */
+  workers?: Workers | null;
+}
+
+/**
+ * Runs a looping CAM variant made from its loop settings: options resolved with `specs`, a cancellation
+ * checkpoint before any work, partial maps made as the final one is. The caller owns the result.
+ */
+export async function runLoopingCam(
+  where: string,
+  specs: OptionSpecs<typeof COMMON_DEFAULTS & typeof CAM_DEFAULTS & { batchSize: number }>,
+  makeVariant: (loop: CamLoop) => CamVariant,
+  model: Model,
+  input: tf.Tensor4D,
+  options: CamOptions & LoopOptions<tf.Tensor3D>,
+): Promise<tf.Tensor3D> {
+  const o = resolveOptions(where, specs, options);
+  await checkpoint(where, effectiveSignal(o.signal));
+  const variant = makeVariant({ batchSize: o.batchSize, onProgress: o.onProgress, signal: o.signal, onPartialWeights: partialMaps(o.onPartial, o.relu, o.upsample), workers: (o as { workers?: Workers | null }).workers });
+  return runCam(where, variant, model, input, o, undefined, specs);
+}
+
+/**
+ * For looping variants (Score-CAM, Ablation-CAM): turns the caller's `onPartial(map, done, total)` into a
+ * callback on partial channel weights, the map made as the final one is and disposed when the caller is done.
+ */
+export function partialMaps(
+  onPartial: ((map: tf.Tensor3D, done: number, total: number) => void | Promise<void>) | undefined,
+  relu: boolean,
+  upsample: boolean,
+): ((weights: tf.Tensor4D, ctx: CamContext, done: number, total: number) => Promise<void>) | undefined {
+  return onPartial && (async (weights, ctx, done, total) => {
+    const map = combineCam(ctx.activation, weights, relu, upsample ? [ctx.x.shape[1], ctx.x.shape[2]] : null);
+    try {
+      await onPartial(map, done, total);
+    } finally {
+      map.dispose();
+    }
   });
 }
 
@@ -202,11 +271,14 @@ export async function camPass(
     if (activation.rank !== 4) throw notFourD(where, adapter, x, layer, [null, ...activation.shape.slice(1)]);
     const resolved = await targetsOf(target, pass.scores);
     const shape = activation.shape as [number, number, number, number];
-    const weights = await variant.weigh({ where, model: adapter.model, adapter, x, layer: { name: layer, shape }, target: resolved, forward, activation, gradient });
+    const ctx: CamContext = { where, model: adapter.model, adapter, x, layer: { name: layer, shape }, target: resolved, forward, activation, gradient };
+    const size: [number, number] | null = options.upsample ? [x.shape[1], x.shape[2]] : null;
+    const made = 'project' in variant ? await variant.project(ctx) : await variant.weigh(ctx);
     try {
-      return { map: combineCam(activation, weights, options.relu, options.upsample ? [x.shape[1], x.shape[2]] : null), target: resolved };
+      const map = 'project' in variant ? finishCam(made as tf.Tensor3D, options.relu, size) : combineCam(activation, made as tf.Tensor4D, options.relu, size);
+      return { map, target: resolved };
     } finally {
-      weights.dispose();
+      made.dispose();
     }
   } finally {
     tf.dispose([activation, pass.scores, ...(gradient ? [gradient] : [])]);

@@ -7,18 +7,23 @@
 import type * as tf from '@tensorflow/tfjs';
 import type { ReluRule } from '../models/gradient-rules';
 import type { Model } from '../models/types';
+import { ABLATION_CAM_OPTIONS, ablationCam } from './ablation-cam';
 import { cam, CAM_METHOD_OPTIONS } from './cam';
 import { CAM_OPTIONS } from './cam-pipeline';
+import { DEEP_LIFT_OPTIONS, deepLift } from './deep-lift';
+import { eigenCam, eigenGradCam } from './eigen-cam';
 import { gradCam } from './grad-cam';
 import { gradCamPlusPlus } from './grad-cam-plus-plus';
 import { GRADIENT_OPTIONS, gradientTimesInput, SALIENCY_MAP_OPTIONS, saliencyMap, vanillaGradient } from './gradient';
 import { guidedBackprop, deconvnet } from './guided-backprop';
+import { gradCamElementWise, hiResCam } from './hi-res-cam';
 import { GUIDED_GRAD_CAM_OPTIONS, guidedGradCam } from './guided-grad-cam';
 import { IG_OPTIONS, integratedGradients } from './integrated-gradients';
 import { layerCam } from './layer-cam';
 import { occlusion, OCCLUSION_OPTIONS } from './occlusion';
 import type { OptionSpec, OptionSpecs } from './options';
 import { scoreCam, SCORE_CAM_OPTIONS } from './score-cam';
+import { xGradCam } from './x-grad-cam';
 
 /** One option as the registry lists it (name, type, default, limits, description). */
 export type MethodOption = OptionSpec;
@@ -83,6 +88,12 @@ export const WRAPPABLE_METHODS = {
     options: list(IG_OPTIONS),
     run: (m, x, o) => integratedGradients(m, x, o),
   },
+  deepLift: {
+    ...GRADIENT, ...NONE, multipliesByInput: true, convergenceDelta: true, name: 'deepLift', title: 'DeepLift', reference: 'Shrikumar, Greenside and Kundaje 2017; Captum DeepLift',
+    summary: "(x − x′) · the gradient with each non-linearity's derivative replaced by Δy/Δx (rescale rule; max pooling as Captum); `deepLiftWithDelta` also returns Σ attributions − (F(x) − F(x′)) per item",
+    options: list(DEEP_LIFT_OPTIONS),
+    run: (m, x, o) => deepLift(m, x, o),
+  },
   guidedBackprop: {
     ...GRADIENT, ...NONE, reluRule: 'guided', name: 'guidedBackprop', title: 'Guided backpropagation', reference: 'Springenberg et al. 2015',
     summary: 'the gradient passed through each ReLU only where its input and the incoming gradient are positive', options: list(GRADIENT_OPTIONS),
@@ -108,10 +119,40 @@ export const WRAPPABLE_METHODS = {
     summary: 'Σ_c ReLU(∂y/∂A_c) · A_c, position by position', options: list(CAM_OPTIONS),
     run: (m, x, o) => layerCam(m, x as tf.Tensor4D, o),
   },
+  xGradCam: {
+    ...CAM_MAP, ...NONE, name: 'xGradCam', title: 'XGrad-CAM', reference: 'Fu et al. 2020; pytorch-grad-cam XGradCAM',
+    summary: 'Σ_c w_c · A_c, w_c = Σ_ij A_c ∂y/∂A_c / Σ_ij A_c', options: list(CAM_OPTIONS),
+    run: (m, x, o) => xGradCam(m, x as tf.Tensor4D, o),
+  },
+  hiResCam: {
+    ...CAM_MAP, ...NONE, name: 'hiResCam', title: 'HiResCAM', reference: 'Draelos and Carin 2020; pytorch-grad-cam HiResCAM',
+    summary: 'Σ_c ∂y/∂A_c · A_c, position by position', options: list(CAM_OPTIONS),
+    run: (m, x, o) => hiResCam(m, x as tf.Tensor4D, o),
+  },
+  gradCamElementWise: {
+    ...CAM_MAP, ...NONE, name: 'gradCamElementWise', title: 'Element-wise Grad-CAM', reference: 'pytorch-grad-cam GradCAMElementWise',
+    summary: 'Σ_c ReLU(∂y/∂A_c · A_c), position by position', options: list(CAM_OPTIONS),
+    run: (m, x, o) => gradCamElementWise(m, x as tf.Tensor4D, o),
+  },
+  eigenCam: {
+    ...CAM_MAP, ...NONE, name: 'eigenCam', title: 'Eigen-CAM', reference: 'Bany Muhammad and Yeasin 2020; pytorch-grad-cam EigenCAM',
+    summary: 'the projection of A on its first principal component (class-agnostic)', options: list(CAM_OPTIONS),
+    run: (m, x, o) => eigenCam(m, x as tf.Tensor4D, o),
+  },
+  eigenGradCam: {
+    ...CAM_MAP, ...NONE, name: 'eigenGradCam', title: 'Eigen-Grad-CAM', reference: 'pytorch-grad-cam EigenGradCAM',
+    summary: 'the projection of ∂y/∂A · A on its first principal component', options: list(CAM_OPTIONS),
+    run: (m, x, o) => eigenGradCam(m, x as tf.Tensor4D, o),
+  },
   scoreCam: {
     ...CAM_MAP, ...NONE, long: true, name: 'scoreCam', title: 'Score-CAM', reference: 'Wang et al. 2020',
     summary: 'channels weighted by a softmax of the scores of the input masked by each', options: list(SCORE_CAM_OPTIONS),
     run: (m, x, o) => scoreCam(m, x as tf.Tensor4D, o),
+  },
+  ablationCam: {
+    ...CAM_MAP, ...NONE, long: true, name: 'ablationCam', title: 'Ablation-CAM', reference: 'Desai and Ramaswamy 2020; pytorch-grad-cam AblationCAM',
+    summary: 'channels weighted by the relative drop of the score when each is ablated, (y − y_c) / y', options: list(ABLATION_CAM_OPTIONS),
+    run: (m, x, o) => ablationCam(m, x as tf.Tensor4D, o),
   },
   cam: {
     ...CAM_MAP, ...NONE, name: 'cam', title: 'CAM', reference: 'Zhou et al. 2016',

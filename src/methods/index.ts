@@ -13,6 +13,8 @@ export {
   integratedGradients, integratedGradientsWithDelta, integrationPoints, gaussLegendre, IG_METHODS, IG_BASELINES, IG_DEFAULTS,
 } from './integrated-gradients';
 export type { IntegratedGradientsOptions, IntegratedGradientsPartial, IntegrationMethod, Baseline } from './integrated-gradients';
+export { deepLift, deepLiftWithDelta, DEEP_LIFT_DEFAULTS } from './deep-lift';
+export type { DeepLiftOptions } from './deep-lift';
 export { CAM_DEFAULTS } from './cam-pipeline';
 export type { CamOptions } from './cam-pipeline';
 export { gradCam } from './grad-cam';
@@ -21,8 +23,16 @@ export { gradCamPlusPlus } from './grad-cam-plus-plus';
 export type { GradCamPlusPlusOptions } from './grad-cam-plus-plus';
 export { layerCam } from './layer-cam';
 export type { LayerCamOptions } from './layer-cam';
+export { xGradCam } from './x-grad-cam';
+export type { XGradCamOptions } from './x-grad-cam';
+export { hiResCam, gradCamElementWise } from './hi-res-cam';
+export type { HiResCamOptions } from './hi-res-cam';
+export { eigenCam, eigenGradCam } from './eigen-cam';
+export type { EigenCamOptions } from './eigen-cam';
 export { scoreCam, SCORE_CAM_DEFAULTS } from './score-cam';
 export type { ScoreCamOptions, ScoreCamPartial } from './score-cam';
+export { ablationCam, ABLATION_CAM_DEFAULTS } from './ablation-cam';
+export type { AblationCamOptions, AblationCamPartial } from './ablation-cam';
 export { cam, CAM_METHOD_DEFAULTS } from './cam';
 export type { CamMethodOptions } from './cam';
 export { guidedGradCam, GUIDED_GRAD_CAM_DEFAULTS } from './guided-grad-cam';

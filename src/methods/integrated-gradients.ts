@@ -122,7 +122,7 @@ export function integrationPoints(method: IntegrationMethod, n: number): { alpha
   }
 }
 
-/** The baseline x' as a full input-shaped tensor (the caller owns it); also the reference image of the deletion/insertion measures. */
+/** The baseline x' as a full input-shaped tensor (the caller owns it): IG_BASELINES, a number or a broadcastable tensor; also the reference image of the deletion/insertion measures. */
 export async function makeBaseline(where: string, x: tf.Tensor4D, baseline: unknown, sigma: number): Promise<tf.Tensor4D> {
   const b = await checkBaseline(where, baseline, x.shape, IG_BASELINES);
   if (b.kind === 'name') return b.name === 'zeros' ? tf.zerosLike(x) : gaussianBlur(x, sigma);

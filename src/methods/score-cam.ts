@@ -12,15 +12,14 @@
  * Costs one forward pass per (item, channel); `batchSize` masked inputs go through the model at once.
  */
 import * as tf from '@tensorflow/tfjs';
-import { effectiveSignal } from '../signal';
 import type { Model } from '../models/types';
 import { resolveModel } from '../models/adapter';
 import type { ForwardOptions } from '../models/forward';
-import type { PoolJob, Workers } from '../pool';
-import { CAM_OPTIONS, CamContext, CamOptions, CamVariant, combineCam, ResolvedTarget, runCam, upsampleMaps } from './cam-pipeline';
+import type { PoolJob } from '../pool';
+import { CAM_OPTIONS, CamLoop, CamOptions, CamVariant, ResolvedTarget, runLoopingCam, upsampleMaps } from './cam-pipeline';
 import { BATCH_SIZE, LoopOptions, POOL_DEFAULTS, POOL_TYPES, rowSelector } from './common';
-import { checkpoint, runBatches } from './loop';
-import { extendSpecs, resolveOptions } from './options';
+import { runBatches } from './loop';
+import { extendSpecs } from './options';
 
 /**
  * A partial result of Score-CAM (`onPartial`): the map `[N,H,W]` (or `[N,h,w]`) from the channels scored
@@ -35,16 +34,6 @@ export interface ScoreCamOptions extends CamOptions, LoopOptions<ScoreCamPartial
 export const SCORE_CAM_DEFAULTS = { batchSize: 32, ...POOL_DEFAULTS };
 
 export const SCORE_CAM_OPTIONS = extendSpecs(CAM_OPTIONS, SCORE_CAM_DEFAULTS, { batchSize: { ...BATCH_SIZE, description: 'masked inputs per forward pass' }, ...POOL_TYPES });
-
-/** How Score-CAM's loop runs: batch size, progress, cancellation, and partial channel weights with their context. */
-export interface ScoreCamLoop {
-  batchSize: number;
-  onProgress?: (done: number, total: number) => void;
-  /** Partial weights `[N,1,1,c]` (0 for channels not scored yet); the loop disposes them afterwards. */
-  onPartialWeights?: (weights: tf.Tensor4D, ctx: CamContext, done: number, total: number) => void | Promise<void>;
-  signal?: AbortSignal;
-  workers?: Workers | null;
-}
 
 const EPSILON = 1e-8;
 
@@ -86,7 +75,7 @@ export function scoreCamEvaluator(model: Model, { masks, x }: ScoreCamTensors, p
 }
 
 /** Score-CAM's channel weights, `[N,1,1,c]`, from N·c masked forward passes in batches. */
-export function scoreCamWeights(loop: ScoreCamLoop): CamVariant {
+export function scoreCamWeights(loop: CamLoop): CamVariant {
   return {
     needsGradient: false,
     weigh: async (ctx) => {
@@ -134,23 +123,5 @@ export function scoreCamWeights(loop: ScoreCamLoop): CamVariant {
  * (default: the kernel's) stops between batches with an error named "AbortError".
  */
 export async function scoreCam(model: Model, input: tf.Tensor4D, options: ScoreCamOptions = {}): Promise<tf.Tensor3D> {
-  const where = 'scoreCam';
-  const o = resolveOptions(where, SCORE_CAM_OPTIONS, options);
-  await checkpoint(where, effectiveSignal(o.signal));
-  const onPartial = o.onPartial;
-  const variant = scoreCamWeights({
-    batchSize: o.batchSize,
-    onProgress: o.onProgress,
-    signal: o.signal,
-    workers: o.workers,
-    onPartialWeights: onPartial && (async (weights, ctx, done, total) => {
-      const map = combineCam(ctx.activation, weights, o.relu, o.upsample ? [ctx.x.shape[1], ctx.x.shape[2]] : null);
-      try {
-        await onPartial(map, done, total);
-      } finally {
-        map.dispose();
-      }
-    }),
-  });
-  return runCam(where, variant, model, input, o, undefined, SCORE_CAM_OPTIONS);
+  return runLoopingCam('scoreCam', SCORE_CAM_OPTIONS, scoreCamWeights, model, input, options);
 }

@@ -25,7 +25,7 @@ import { GradientError } from '../errors';
 import { fastKernels } from './fast-kernels';
 import { gradientKernels } from './gradient-kernels';
 import { dilationFreeFusedConv2d, extraGradients, gateGradient } from './gradients';
-import { describeGradientFailure } from './op-coverage';
+import { describeGradientFailure, opUsers } from './op-coverage';
 
 export type { ReluRule } from './gradients';
 import type { ReluRule } from './gradients';
@@ -33,6 +33,136 @@ import type { ReluRule } from './gradients';
 export interface GradientRules {
   /** How gradients pass through ReLU. Default `standard`. */
   relu?: ReluRule;
+  /**
+   * DeepLift's rescale rule (Shrikumar et al. 2017, as Captum's DeepLift): the batch is [inputs; baselines]
+   * (2N rows, item i's baseline at row N + i), and the gradient through each element-wise non-linearity
+   * (DEEP_LIFT_NONLINEAR) is the multiplier Δy/Δx of input row i over baseline row N + i, for both rows,
+   * or the ordinary gradient where |Δx| < 1e-10; max pooling follows Captum's rule (see maxPoolRescale).
+   * Global max and softmax are a GradientError. Replaces the ReLU rule. Default false.
+   */
+  deepLift?: boolean;
+}
+
+/** The tfjs kernels that DeepLift's rescale rule covers. */
+export const DEEP_LIFT_NONLINEAR = ['Relu', 'Relu6', 'Elu', 'Selu', 'LeakyRelu', 'Sigmoid', 'Tanh', 'Softplus', 'ClipByValue'] as const;
+
+/** The kernels DeepLift cannot take through: global max (tf.max), and softmax (Captum's rule for it normalizes over the whole batch). */
+const DEEP_LIFT_UNSUPPORTED = ['Max', 'Softmax'];
+
+const DEEP_LIFT_EPSILON = 1e-10;
+
+/** Thrown inside a backward pass for a kernel DeepLift has no rule for; withGradientRules turns it into a GradientError. */
+class NoDeepLiftRule extends Error {
+  constructor(readonly op: string) {
+    super(`no DeepLift rule for ${op}`);
+  }
+}
+
+/** The rescale rule for one unary kernel, over tfjs's own gradient for it (the ordinary gradient where Δx ≈ 0). */
+function rescaleGrad(kernelName: string): GradConfig | null {
+  const old = tf.getGradient(kernelName);
+  if (!old) return null;
+  const oldSavesX = (old.inputsToSave ?? []).includes('x');
+  return {
+    kernelName,
+    inputsToSave: ['x'],
+    outputsToSave: old.outputsToSave,
+    gradFunc: (dy, saved, attrs) => {
+      const x = saved[0];
+      const plain = old.gradFunc(dy, oldSavesX ? saved : saved.slice(1), attrs) as Record<string, () => tf.Tensor>;
+      return {
+        x: () => {
+          const [xi, xr] = tf.split(x, 2, 0);
+          const f = (t: tf.Tensor) => tf.engine().runKernel(kernelName, { x: t }, attrs) as tf.Tensor;
+          const dx = tf.sub(xi, xr);
+          const small = tf.less(tf.abs(dx), DEEP_LIFT_EPSILON);
+          const ratio = tf.div(tf.sub(f(xi), f(xr)), tf.where(small, tf.onesLike(dx), dx));
+          const both = tf.concat([small, small]);
+          return tf.where(both, plain.x(), tf.mul(dy as tf.Tensor, tf.concat([ratio, ratio])));
+        },
+      };
+    },
+  };
+}
+
+/**
+ * Captum's max-pooling rule: with o, o′ the pooled input and baseline rows and M = max(o, o′), the
+ * differences M − o′ (routed to the input's maximum of each window) and o − M (routed to the baseline's)
+ * are added, so that each window passes on exactly dy · (o − o′); divided by Δx where |Δx| ≥ 1e-10, the
+ * ordinary gradient elsewhere. Both halves get the same multiplier.
+ */
+function maxPoolRescale(): GradConfig | null {
+  const old = tf.getGradient('MaxPool');
+  if (!old) return null;
+  return {
+    kernelName: 'MaxPool',
+    inputsToSave: ['x'],
+    outputsToSave: [true],
+    gradFunc: (dy, saved, attrs) => {
+      const [x, y] = saved;
+      const route = (d: tf.Tensor) => (old.gradFunc(d, [x, y], attrs) as Record<string, () => tf.Tensor>).x();
+      return {
+        x: () => {
+          const [xi, xr] = tf.split(x, 2, 0);
+          const [o, or] = tf.split(y, 2, 0);
+          const m = tf.maximum(o, or);
+          const routed = route(tf.mul(dy as tf.Tensor, tf.concat([tf.sub(m, or), tf.sub(o, m)])));
+          const [ui, ur] = tf.split(routed, 2, 0);
+          const sum = tf.add(ui, ur);
+          const dx = tf.sub(xi, xr);
+          const small = tf.less(tf.abs(dx), DEEP_LIFT_EPSILON);
+          const ratio = tf.div(sum, tf.where(small, tf.onesLike(dx), dx));
+          return tf.where(tf.concat([small, small]), route(dy as tf.Tensor), tf.concat([ratio, ratio]));
+        },
+      };
+    },
+  };
+}
+
+/**
+ * Minimum and Maximum against a value shared by input and baseline rows (tfjs-layers writes ReLU6 as
+ * minimum(6, relu(x))): the rescale rule for the batched operand, as for a unary non-linearity. Between two
+ * batched operands (a max of two activations) the ordinary gradient, as Captum takes for such ops.
+ */
+function minMaxRescale(kernelName: 'Minimum' | 'Maximum'): GradConfig | null {
+  const old = tf.getGradient(kernelName);
+  if (!old) return null;
+  const f = kernelName === 'Minimum' ? tf.minimum : tf.maximum;
+  return {
+    kernelName,
+    inputsToSave: ['a', 'b'],
+    gradFunc: (dy, saved, attrs) => {
+      const [a, b] = saved;
+      const plain = old.gradFunc(dy, saved, attrs) as Record<string, () => tf.Tensor>;
+      const rows = (dy as tf.Tensor).shape[0];
+      const batched = (t: tf.Tensor) => rows % 2 === 0 && t.shape.length === (dy as tf.Tensor).shape.length && t.shape.every((d, i) => d === (dy as tf.Tensor).shape[i]);
+      const shared = (t: tf.Tensor) => !batched(t) && (t.rank < (dy as tf.Tensor).rank || t.shape[0] === 1);
+      const rescaled = (v: tf.Tensor, c: tf.Tensor, plainGrad: () => tf.Tensor) => () => {
+        const [vi, vr] = tf.split(v, 2, 0);
+        const dx = tf.sub(vi, vr);
+        const small = tf.less(tf.abs(dx), DEEP_LIFT_EPSILON);
+        const ratio = tf.div(tf.sub(f(vi, c), f(vr, c)), tf.where(small, tf.onesLike(dx), dx));
+        return tf.where(tf.concat([small, small]), plainGrad(), tf.mul(dy as tf.Tensor, tf.concat([ratio, ratio])));
+      };
+      if (batched(a) && shared(b)) return { a: rescaled(a, b, plain.a), b: plain.b };
+      if (batched(b) && shared(a)) return { a: plain.a, b: rescaled(b, a, plain.b) };
+      return plain;
+    },
+  };
+}
+
+function refusing(kernelName: string): GradConfig {
+  return {
+    kernelName,
+    gradFunc: () => {
+      throw new NoDeepLiftRule(kernelName);
+    },
+  };
+}
+
+function deepLiftGradients(): GradConfig[] {
+  const rules = [...DEEP_LIFT_NONLINEAR.map(rescaleGrad), maxPoolRescale(), minMaxRescale('Minimum'), minMaxRescale('Maximum')].filter((g): g is GradConfig => g !== null);
+  return [...rules, ...DEEP_LIFT_UNSUPPORTED.map(refusing)];
 }
 
 type KernelConfig = Parameters<typeof tf.registerKernel>[0];
@@ -194,6 +324,8 @@ export function withGradientRules<T>(rules: GradientRules, fn: () => T, context?
       for (const zero of zeroFilterGradKernels(backendName)) restores.push(swapKernel(zero));
       for (const k of scopedKernels) if (k.backendName === backendName) restores.push(swapKernel(k));
     }
+    // Last, over the gradients above (saliency-lab's own ClipByValue among them), which it rescales.
+    if (rules.deepLift) for (const g of deepLiftGradients()) restores.push(swapGradient(g));
     depth++;
     try {
       return fn();
@@ -203,6 +335,14 @@ export function withGradientRules<T>(rules: GradientRules, fn: () => T, context?
   } catch (e) {
     if (!outermost) throw e;
     dropFailedTape();
+    if (e instanceof NoDeepLiftRule) {
+      const nodes = opUsers(context?.model, e.op);
+      const used = nodes.length ? ` (used by ${nodes.slice(0, 5).map((n) => JSON.stringify(n)).join(', ')})` : '';
+      throw new GradientError(context?.where ?? 'withGradientRules', {
+        op: e.op, nodes, backend: tf.getBackend(),
+        detail: `DeepLift has no rule for ${e.op}${used}; it covers linear layers (convolutions, dense, average pooling, batch normalization, additions), max pooling and the element-wise ${DEEP_LIFT_NONLINEAR.join(', ')}. integratedGradients and occlusion work with this model`,
+      });
+    }
     const failure = e instanceof Error && !(e instanceof GradientError) ? describeGradientFailure(e.message, tf.getBackend(), context?.model) : null;
     if (failure) throw new GradientError(context?.where ?? 'withGradientRules', failure);
     throw e;

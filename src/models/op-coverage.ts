@@ -192,6 +192,11 @@ function usersIn(model: unknown, rows: OpCoverage[]): string[] {
   return [];
 }
 
+/** The model's nodes or layers that use tfjs kernel or GraphModel op `op` (at most a few are named in messages). */
+export function opUsers(model: unknown, op: string): string[] {
+  return usersIn(model, rowsOf(op));
+}
+
 const NO_GRADIENT = /Cannot compute gradient: gradient function not found for (\w+)/;
 const NO_KERNEL = /Kernel '(\w+)' not registered for backend '(\w+)'/;
 const DILATED_FUSED = /Error in gradient of fused (conv2D|depthwiseConv2d): dilation rates/;

@@ -9,7 +9,7 @@ import { setBackend } from '../../src/backend';
 import { vanillaGradient } from '../../src/methods/gradient';
 import { buildZoo, ZOO_NAMES, zooGraphModel, zooInput } from '../fixtures/zoo';
 import { foldBatchNorms } from '../fixtures/zoo/convert';
-import { checkRuns, directionalCheck, MethodRun, relErr, runAll, targetsFor } from './harness';
+import { checkRuns, directionalCheck, expectedFailure, MethodRun, relErr, runAll, targetsFor } from './harness';
 
 beforeAll(() => setBackend('wasm'));
 
@@ -69,9 +69,11 @@ describe.each(ZOO_NAMES)('%s on wasm', (name) => {
     const graph = await zooGraphModel(model, entry);
     const folded = await foldBatchNorms(model);
     const runs = await runAll(graph, entry, x);
-    checkRuns(runs, entry, x);
-    expectSame(runs, await runAll(folded, entry, x), 'the GraphModel against the folded LayersModel');
-    expectSame(runs, layersRuns, 'the GraphModel against the original LayersModel', 1e-3, 0.98);
+    checkRuns(runs, entry, x, true);
+    // Methods that fail as expected on the GraphModel alone (DeepLift with a fixed batch) are compared no further.
+    const comparable = (rs: MethodRun[]) => rs.filter((r) => !expectedFailure(r.name, entry, true));
+    expectSame(runs, comparable(await runAll(folded, entry, x)), 'the GraphModel against the folded LayersModel');
+    expectSame(runs, comparable(layersRuns), 'the GraphModel against the original LayersModel', 1e-3, 0.98);
     graph.dispose();
     folded.dispose();
   });
