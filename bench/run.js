@@ -288,7 +288,7 @@ async function benchPool() {
     ['smoothGrad', '16 samples, batch 4', (w) => sl.smoothGrad(model, x, { ...t, samples: 16, batchSize: 4, seed: 1, workers: w })],
     ['integratedGradients', '16 steps, batch 4', (w) => sl.integratedGradients(model, x, { ...t, steps: 16, batchSize: 4, workers: w })],
     ['scoreCam', 'default layer (128 channels), batch 16', (w) => sl.scoreCam(model, x, { ...t, batchSize: 16, workers: w })],
-    ['occlusion', 'window 32, stride 16, batch 8', (w) => sl.occlusion(model, x, { ...t, window: 32, stride: 16, batchSize: 8, workers: w })],
+    ['occlusion', 'window 32, stride 16, batch 8, full algorithm', (w) => sl.occlusion(model, x, { ...t, window: 32, stride: 16, batchSize: 8, algorithm: 'full', workers: w })],
   ];
   const repeats = QUICK ? 2 : 3;
   const rows = [];

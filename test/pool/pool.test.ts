@@ -38,7 +38,7 @@ describe.each(['wasm', 'cpu'] as const)('the worker pool on %s', (backend) => {
     ['smoothGrad varGrad', (workers) => smoothGrad(model, x, { samples: 5, batchSize: 4, seed: 1, type: 'varGrad', workers })],
     ['integratedGradients', (workers) => integratedGradients(model, x, { steps: 10, batchSize: 3, workers })],
     ['scoreCam', (workers) => scoreCam(model, x, { batchSize: 3, workers })],
-    ['occlusion', (workers) => occlusion(model, x, { window: 4, stride: 2, batchSize: 5, workers })],
+    ['occlusion', (workers) => occlusion(model, x, { window: 4, stride: 2, batchSize: 5, algorithm: 'full', workers })],
   ];
 
   test.each(methods)('%s: pooled equals in-process bit for bit, and leaves no tensors', async (_, run) => {
@@ -78,11 +78,11 @@ describe.each(['wasm', 'cpu'] as const)('the worker pool on %s', (backend) => {
   test('cancel stops the run, terminates the workers, and the next call works', async () => {
     const before = tf.memory().numTensors;
     const ac = new AbortController();
-    const run = occlusion(model, x, { window: 2, stride: 1, batchSize: 4, workers: 2, signal: ac.signal, onProgress: (done) => done >= 8 && ac.abort() });
+    const run = occlusion(model, x, { window: 2, stride: 1, batchSize: 4, algorithm: 'full', workers: 2, signal: ac.signal, onProgress: (done) => done >= 8 && ac.abort() });
     await expect(run).rejects.toBeInstanceOf(CancelledError);
     expect(poolSize()).toBe(0);
     expect(tf.memory().numTensors).toBe(before);
-    const again = await occlusion(model, x, { window: 4, stride: 2, batchSize: 5, workers: 2 });
+    const again = await occlusion(model, x, { window: 4, stride: 2, batchSize: 5, algorithm: 'full', workers: 2 });
     expect(poolSize()).toBe(2);
     again.dispose();
   });
@@ -91,7 +91,7 @@ describe.each(['wasm', 'cpu'] as const)('the worker pool on %s', (backend) => {
     const ac = new AbortController();
     setAmbientSignal(ac.signal);
     try {
-      const run = occlusion(model, x, { window: 2, stride: 1, batchSize: 4, workers: 2, onProgress: (done) => done >= 8 && ac.abort('interrupted') });
+      const run = occlusion(model, x, { window: 2, stride: 1, batchSize: 4, algorithm: 'full', workers: 2, onProgress: (done) => done >= 8 && ac.abort('interrupted') });
       await expect(run).rejects.toThrow(/occlusion: cancelled \(interrupted\)/);
     } finally {
       setAmbientSignal(undefined);

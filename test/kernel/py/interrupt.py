@@ -49,7 +49,7 @@ poolSize()
 '''
 POOLED = r'''
 try {
-  await occlusion(net, img, { window: 1, stride: 1, batchSize: 4, workers: 2, onProgress: (d) => { if (d === 4) console.log("started"); } });
+  await occlusion(net, img, { window: 1, stride: 1, batchSize: 4, algorithm: "full", workers: 2, onProgress: (d) => { if (d === 4) console.log("started"); } });
 } catch (e) {
   console.log(`failed: ${(e as Error).message}`);
   throw e;
@@ -131,14 +131,14 @@ class InterruptTests(KernelCase):
 
     def test_6_pooled_run_sigint(self):
         self.assertEqual(self.result(self.run_ok(POOLED_SETUP)), "0")
-        small = "const m1 = await occlusion(net, img, { window: 16, stride: 16, batchSize: 2, workers: 2 }); [m1.shape.join('x'), poolSize()].join()"
+        small = "const m1 = await occlusion(net, img, { window: 16, stride: 16, batchSize: 2, algorithm: 'full', workers: 2 }); [m1.shape.join('x'), poolSize()].join()"
         self.assertEqual(self.result(self.run_ok(small)), "'1x64x64,2'")
         reply, out, elapsed = self.interrupt_during(POOLED, "signal")
         self.check_stopped(reply, elapsed)
         # The run stopped and ended its workers (the kernel names the cell's error "Interrupted").
         self.assertEqual(self.result(self.run_ok("poolSize()")), "0")
         # The workers were ended; the next pooled run starts new ones, and tfjs works in the kernel.
-        code = "const m2 = await occlusion(net, img, { window: 16, stride: 16, batchSize: 2, workers: 2 }); [m2.shape.join('x'), poolSize()].join()"
+        code = "const m2 = await occlusion(net, img, { window: 16, stride: 16, batchSize: 2, algorithm: 'full', workers: 2 }); [m2.shape.join('x'), poolSize()].join()"
         self.assertEqual(self.result(self.run_ok(code)), "'1x64x64,2'")
         self.assertEqual(self.result(self.run_ok(GRADIENT)), "'6,-2'")
 
