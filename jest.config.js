@@ -7,6 +7,7 @@ module.exports = {
     '^.+\\.ts$': ['ts-jest', { diagnostics: false }],
   },
   testTimeout: 120000,
+  setupFiles: ['<rootDir>/test/setup-env.js'],
   reporters: ['default', '<rootDir>/test/summary-reporter.js'],
   // tfjs backends are process-global: one test file per worker process keeps them apart.
   maxWorkers: 2,

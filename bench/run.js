@@ -9,7 +9,10 @@
  * an input gradient = forward + backward ≈ 2 × forward. Pooling, ReLU and elementwise work are not
  * counted, so GFLOP/s is useful work per second.
  *
- * Options: `--quick` (fewer repeats), `--backends=wasm,cpu`, `--models=vgg224,small64`.
+ * Then the worker pool (issue 16): each long method with 1 and 2 workers on wasm, and the ratio.
+ *
+ * Options: `--quick` (fewer repeats), `--backends=wasm,cpu`, `--models=vgg224,small64`, `--only=pool`
+ * (the worker-pool rows alone).
  */
 'use strict';
 const path = require('path');
@@ -70,7 +73,8 @@ function occlusionPositions(size) {
 }
 
 function methods(size) {
-  const target = { target: 0 };
+  // In process: these rows measure one thread's CPU time (the pool's rows are in benchPool).
+  const target = { target: 0, workers: 1 };
   return [
     { name: 'vanillaGradient', settings: '', passes: 2, call: (m, x) => sl.vanillaGradient(m, x, target) },
     { name: 'saliencyMap', settings: 'maxAbs', passes: 2, call: (m, x) => sl.saliencyMap(m, x, target) },
@@ -258,7 +262,59 @@ function otherBench(file, timeout = 150000) {
   if (r.error || r.status !== 0) console.log(`bench/${file}: ${r.error ? r.error.message : `exited with status ${r.status}`}`);
 }
 
+/**
+ * Worker pool (issue 16): each long method on the wasm backend and the 224 model with 1 worker (in
+ * process) and with 2 workers, interleaved round by round; wall-clock medians (CPU time adds up over the
+ * threads, so it cannot show the gain) and their ratio. The first pooled call of each method starts the
+ * workers and sends them the model: untimed (warm-up). Needs a quiet machine: another job on a core halves
+ * the 2-worker speed-up.
+ */
+async function benchPool() {
+  if (typeof sl.disposePool !== 'function') return '### worker pool: not available (no disposePool export in dist/ yet)';
+  await sl.setBackend('wasm');
+  const spec = lib.MODELS.vgg224;
+  const model = lib.vggLike(tf, spec.size, spec.widths);
+  const x = tf.randomUniform([1, spec.size, spec.size, 3], 0, 1, 'float32', 7);
+  const t = { target: 0 };
+  const long = [
+    ['smoothGrad', '16 samples, batch 4', (w) => sl.smoothGrad(model, x, { ...t, samples: 16, batchSize: 4, seed: 1, workers: w })],
+    ['integratedGradients', '16 steps, batch 4', (w) => sl.integratedGradients(model, x, { ...t, steps: 16, batchSize: 4, workers: w })],
+    ['scoreCam', 'default layer (128 channels), batch 16', (w) => sl.scoreCam(model, x, { ...t, batchSize: 16, workers: w })],
+    ['occlusion', 'window 32, stride 16, batch 8', (w) => sl.occlusion(model, x, { ...t, window: 32, stride: 16, batchSize: 8, workers: w })],
+  ];
+  const repeats = QUICK ? 2 : 3;
+  const rows = [];
+  const verdicts = [];
+  for (const [name, settings, call] of long) {
+    try {
+      await lib.measure(tf, () => call(1));
+      await lib.measure(tf, () => call(2));
+      const one = [], two = [];
+      for (let i = 0; i < repeats; i++) {
+        one.push((await lib.measure(tf, () => call(1))).wall);
+        two.push((await lib.measure(tf, () => call(2))).wall);
+      }
+      const a = lib.median(one), b = lib.median(two);
+      rows.push([name, settings, repeats, fmt(a), fmt(b), fmt(a / b, 2)]);
+      verdicts.push(`- ${name} with 2 workers: ${fmt(a / b, 2)}× (target ≥ 1.7×): ${a / b >= 1.7 ? 'met' : 'NOT met'}`);
+    } catch (e) {
+      rows.push([name, `failed: ${String(e.message).split('\n')[0].slice(0, 90)}`, '', '', '', '']);
+    }
+  }
+  sl.disposePool();
+  tf.dispose(x);
+  model.dispose();
+  return `### worker pool: wasm, ${spec.label}, ${os.cpus().length} cores, load ${os.loadavg()[0].toFixed(1)}\n\n` +
+    lib.table(['method', 'settings', 'n', '1 worker ms', '2 workers ms', 'ratio'], rows) +
+    `\n\nTargets of issue 16 (needs a quiet machine):\n${verdicts.join('\n')}`;
+}
+
 async function main() {
+  if (args.only === 'pool') {
+    if (typeof sl.ready === 'function') await sl.ready();
+    console.log(await benchPool());
+    return;
+  }
   const t0 = Date.now();
   const load = () => os.loadavg().map((l) => l.toFixed(1)).join(', ');
   console.log(`saliency-lab bench: node ${process.version}, tfjs ${tf.version_core}, ${os.cpus().length} cores, load ${load()}${QUICK ? ', quick' : ''}`);
@@ -285,11 +341,13 @@ async function main() {
     }
   }
   if (verdicts.length) console.log('\n## Targets of issues 2 and 9 (wasm, 224 model)\n\n' + verdicts.join('\n'));
+  if (BACKENDS.includes('wasm')) console.log('\n' + (await benchPool()));
   console.log(`\nsaliency-lab bench: ${fmt((Date.now() - t0) / 1000, 0)} s, load ${load()}`);
   otherBench('mobilenet.js', 600000);
   otherBench('viz.js');
   otherBench('kernel.js');
   otherBench('featurevis.js');
+  otherBench('metrics.js');
   otherBench('widgets.js');
 }
 

@@ -68,6 +68,9 @@ export class BackendError extends SaliencyError {}
  */
 export class BatchTooLargeError extends BackendError {}
 
+/** A pool worker (see ../pool) failed or died; the message says what it was doing. The next call starts new workers. */
+export class WorkerError extends SaliencyError {}
+
 /** Work stopped because its AbortSignal fired. `name` is "AbortError", as for fetch. */
 export class CancelledError extends SaliencyError {
   constructor(where: string, reason?: unknown) {

@@ -4,9 +4,11 @@
 // method awaits that choice before it runs.
 export {
   SaliencyError, InputError, OptionError, UnknownLayerError, AmbiguousLayerError, LayerError, TargetError, ModelError, BackendError,
-  CancelledError,
+  CancelledError, WorkerError,
 } from './errors';
 export { BACKENDS, ready, setBackend, backendInfo } from './backend';
+export { disposePool, poolSize } from './pool';
+export type { Workers, PoolDecision } from './pool';
 export type { BackendName, BackendInfo } from './backend';
 export { DISPLAY, display, clearOutput } from './display';
 export type { MimeBundle, Displayable, DisplayOptions } from './display';
@@ -50,6 +52,14 @@ export type {
   LoadImageOptions, SaveImageOptions, PreprocessPreset, PlotlySpec, HeatmapFigureOptions, SubplotsFigureOptions, LineFigureOptions, LineSeries,
   ShowOptions, TslabLoader, TslabDisplay,
 } from './viz';
+export {
+  localisation, LOCALISATION_DEFAULTS, rankCorrelation, ssim, trapezoidAuc, deletion, insertion, DELETION_OPTIONS, INSERTION_OPTIONS,
+  infidelity, INFIDELITY_DEFAULTS, INFIDELITY_OPTIONS, sensitivityMax, SENSITIVITY_MAX_DEFAULTS, SENSITIVITY_MAX_OPTIONS,
+  modelRandomisation, RANDOMISATION_MODES, RANDOMISATION_DEFAULTS, RANDOMISATION_OPTIONS,
+} from './metrics';
+export type {
+  Localisation, LocalisationOptions, SsimOptions, PixelCurve, PixelCurveOptions, InfidelityOptions, SensitivityMaxOptions, Randomisation, RandomisationMode, RandomisationOptions,
+} from './metrics';
 export { data, SHAPE_CLASSES, MAX_STEERING_DEG, MIN_RINGS, MAX_RINGS } from './data';
 export type { ShapeClass, Dataset, DatasetOptions } from './data';
 export { currentSignal, registerCommTarget, openComm, listComms, input, inKernel, KernelError } from './kernel';

@@ -17,7 +17,7 @@ const VALUES = [
   'NORMALIZE_DEFAULTS', 'NORMALIZE_MODES', 'OCCLUSION_DEFAULTS', 'OVERLAY_DEFAULTS', 'OVERLAY_MODES', 'OptionError', 'PARAMETERIZATIONS',
   'PLOTLY_MIME', 'PREPROCESS_PRESETS', 'PlotlyFigure', 'RGBAImage', 'SALIENCY_MAP_DEFAULTS', 'SCALES', 'SCORE_CAM_DEFAULTS', 'SHAPE_CLASSES',
   'SHIPPED_INFO', 'SHIPPED_MODELS', 'SHIPPED_MODELS_DIR', 'SMOOTHGRAD_METHODS', 'SMOOTHGRAD_TYPES', 'SMOOTH_GRAD_DEFAULTS', 'STEP_SCHEDULES',
-  'SaliencyError', 'TargetError', 'UnknownLayerError', 'activationMaximization', 'aggregateOcclusion', 'backendInfo', 'buildShippedArchitecture',
+  'SaliencyError', 'TargetError', 'UnknownLayerError', 'WorkerError', 'disposePool', 'poolSize', 'activationMaximization', 'aggregateOcclusion', 'backendInfo', 'buildShippedArchitecture',
   'cam', 'capture', 'clearOutput', 'colorbar', 'colormap', 'colormapLUT', 'createShow', 'currentSignal', 'data', 'deconvnet', 'deepDream', 'defaultCamLayer',
   'deprocess', 'display', 'evaluateDrops', 'evaluateShipped', 'featureInversion', 'filterGallery', 'gallery', 'gaussLegendre', 'gaussianBlur',
   'gaussianKernel', 'getMethod', 'gradCam', 'gradCamPlusPlus', 'gradientTimesInput', 'guidedBackprop', 'guidedGradCam', 'heatmap', 'heatmapFigure',
@@ -30,9 +30,15 @@ const VALUES = [
   // widgets
   'MODULE_NAME', 'MODULE_VERSION', 'Widget', 'WidgetError', 'ProgressBar', 'progress', 'PROGRESS_STATUSES', 'HeatmapExplorer', 'heatmapExplorer',
   'OcclusionExplorer', 'occlusionExplorer', 'ActivationGallery', 'activationGallery', 'CompareMethods', 'compareMethods',
+  // metrics
+  'localisation', 'LOCALISATION_DEFAULTS', 'rankCorrelation', 'ssim', 'trapezoidAuc', 'deletion', 'insertion', 'DELETION_OPTIONS', 'INSERTION_OPTIONS',
+  'infidelity', 'INFIDELITY_DEFAULTS', 'INFIDELITY_OPTIONS', 'sensitivityMax', 'SENSITIVITY_MAX_DEFAULTS', 'SENSITIVITY_MAX_OPTIONS',
+  'modelRandomisation', 'RANDOMISATION_MODES', 'RANDOMISATION_DEFAULTS', 'RANDOMISATION_OPTIONS',
 ];
 
 const TYPES = [
+  // metrics
+  'Localisation', 'LocalisationOptions', 'SsimOptions', 'PixelCurve', 'PixelCurveOptions', 'InfidelityOptions', 'SensitivityMaxOptions', 'Randomisation', 'RandomisationMode', 'RandomisationOptions',
   'ActivationMaximizationOptions', 'ArrayInput', 'Captured', 'CaptureOptions', 'ListLayersOptions', 'AttributionFunction', 'BackendInfo', 'BackendName', 'Baseline', 'BinaryData', 'CamMethodOptions',
   'CamOptions', 'ChannelReduction', 'ColorbarOptions', 'ColorbarOrientation', 'Colormap', 'ColormapName', 'ColormapSpec', 'Comm', 'CommMessage',
   'CommMessageHandler', 'CommSendOptions', 'CommTargetHandler', 'CommonOptions', 'Dataset', 'DatasetOptions', 'DeepDreamOptions', 'Displayable',
@@ -42,7 +48,7 @@ const TYPES = [
   'JSONValue', 'LayerActivation', 'LayerActivationsOptions', 'LayerCamOptions', 'LayerInfo', 'LineFigureOptions', 'LineSeries', 'LoadImageOptions',
   'LoadModelOptions', 'LoopOptions', 'MethodCapabilities', 'MethodInfo', 'MethodOption', 'MimeBundle', 'Model', 'NormalizeMode', 'NormalizeOptions',
   'OcclusionContext', 'OcclusionEvaluator', 'OcclusionOptions', 'OcclusionPartial', 'OcclusionPlan', 'OpenCommOptions', 'OptimizeOptions',
-  'OptionType', 'OverlayMode', 'OverlayOptions', 'ParameterizationName', 'PlotlySpec', 'PreprocessPreset', 'ReluRule', 'RGB', 'RunOcclusionOptions',
+  'OptionType', 'PoolDecision', 'Workers', 'OverlayMode', 'OverlayOptions', 'ParameterizationName', 'PlotlySpec', 'PreprocessPreset', 'ReluRule', 'RGB', 'RunOcclusionOptions',
   'SaliencyMapOptions', 'SaveImageOptions', 'ScaleMode', 'ScoreCamOptions', 'ScoreCamPartial', 'ScoreFunction', 'ShapeClass', 'ShippedModelInfo',
   'ShippedModelName', 'ShowOptions', 'SmoothGradOptions', 'SmoothGradPartial', 'SmoothGradType', 'SplitModel', 'StepCallback', 'StepEvent',
   'StepSchedule', 'SubplotsFigureOptions', 'Target', 'ToImageOptions', 'TrainOptions', 'TrainProgress', 'TrainResult', 'TslabDisplay', 'TslabLoader',

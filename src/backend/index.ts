@@ -14,6 +14,7 @@ import path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { BackendError } from '../errors';
 import { PACKAGE_ROOT } from '../kernel/paths';
+import { poolStatus, type PoolDecision } from '../pool';
 import {
   AdapterSummary, instrumentBackend, prepareWebGPU, readBackWebGPUTensors, requireDawn, watchDevice, webgpuInstallHint, WEBGPU_PACKAGES,
 } from './webgpu';
@@ -37,6 +38,11 @@ export interface BackendInfo {
   skipped: { name: BackendName; reason: string }[];
   /** webgpu only: the adapter in use. */
   adapter?: AdapterSummary;
+  /**
+   * The last batched run's use of worker threads (see ../pool): how many it used, or why it ran in
+   * process. Absent before any batched run.
+   */
+  pool?: PoolDecision;
   /** Set when the backend stopped working (webgpu: the device was lost); the next `ready()` chooses again. */
   lost?: string;
 }
@@ -216,6 +222,12 @@ export async function setBackend(name: BackendName): Promise<BackendInfo> {
 
 /** What is in use now, or null before any backend was chosen. */
 export function backendInfo(): BackendInfo | null {
+  const info = rawBackendInfo();
+  const pool = poolStatus();
+  return info && pool ? { ...info, pool } : info;
+}
+
+function rawBackendInfo(): BackendInfo | null {
   if (current && tf.getBackend() !== current.tfBackend) {
     // Someone switched backends with tf.setBackend directly: report what tfjs actually uses.
     const tfName = tf.getBackend();

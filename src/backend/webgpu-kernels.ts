@@ -6,7 +6,7 @@
  *
  * tfjs-backend-webgpu 4.22 has every kernel the methods' gradients reach (checked against the cpu
  * backend's list: it lacks only string, ragged, sparse, Unique, BitwiseAnd and NonMaxSuppressionV4).
- * Two need replacing:
+ * Four need replacing:
  *
  * - `MaxPoolGrad`: tfjs-backend-webgpu routes each window's gradient to the LAST maximum when values tie
  *   (its position shader keeps `value >= max`), cpu (and PyTorch) to the FIRST. Ties are common (all-zero
@@ -20,6 +20,8 @@
  *   slices a 5-D spectrum, so its gradient failed on webgpu. This pad first merges each unpadded axis into
  *   the axis before it (a merged axis is padded by the padding times the merged size), which brings every
  *   pad that pads at most 4 groups of axes to rank 4, then runs one rank-4 shader.
+ * - `ResizeBilinearGrad` and `ResizeNearestNeighborGrad`: ignore `halfPixelCenters` (see
+ *   resizeBilinearAdjointWebGPU).
  */
 import * as tf from '@tensorflow/tfjs';
 import { registerScopedKernel } from '../models/gradient-rules';
@@ -219,9 +221,113 @@ export function padV2WebGPU({ inputs, backend, attrs }: { inputs: Record<string,
   }
 }
 
+/**
+ * Per input element: the sum of dy over the output pixels whose bilinear taps include it, each weighted
+ * as the forward kernel weighs the pixel (the taps as models/gradient-kernels.ts's `bilinearTaps`:
+ * src = ratio · o + offset, lo = max(0, ⌊src⌋), hi = min(n − 1, ⌈src⌉), weight of hi = src − lo). Only
+ * the output rows and columns whose source lies within one pixel are visited.
+ */
+const RESIZE_BILINEAR_ADJOINT = `
+  let batch = coords[0];
+  let d = coords[3];
+  let y = coords[1];
+  let x = coords[2];
+  let oyFrom = max(0, i32(floor((f32(y) - 1.0 - uniforms.offset.x) / uniforms.ratio.x)) - 1);
+  let oyTo = min(uniforms.outDims.x - 1, i32(ceil((f32(y) + 1.0 - uniforms.offset.x) / uniforms.ratio.x)) + 1);
+  let oxFrom = max(0, i32(floor((f32(x) - 1.0 - uniforms.offset.y) / uniforms.ratio.y)) - 1);
+  let oxTo = min(uniforms.outDims.y - 1, i32(ceil((f32(x) + 1.0 - uniforms.offset.y) / uniforms.ratio.y)) + 1);
+  var sum = 0.0;
+  for (var oy = oyFrom; oy <= oyTo; oy++) {
+    let sy = uniforms.ratio.x * f32(oy) + uniforms.offset.x;
+    let loY = max(0, i32(floor(sy)));
+    let hiY = min(uniforms.inDims.x - 1, i32(ceil(sy)));
+    let fy = sy - f32(loY);
+    var wy = 0.0;
+    if (loY == y) { wy += 1.0 - fy; }
+    if (hiY == y) { wy += fy; }
+    if (loY != y && hiY != y) { continue; }
+    for (var ox = oxFrom; ox <= oxTo; ox++) {
+      let sx = uniforms.ratio.y * f32(ox) + uniforms.offset.y;
+      let loX = max(0, i32(floor(sx)));
+      let hiX = min(uniforms.inDims.y - 1, i32(ceil(sx)));
+      let fx = sx - f32(loX);
+      var wx = 0.0;
+      if (loX == x) { wx += 1.0 - fx; }
+      if (hiX == x) { wx += fx; }
+      sum += getDy(batch, oy, ox, d) * wy * wx;
+    }
+  }
+  setOutputAtIndex(index, sum);`;
+
+/**
+ * ResizeBilinearGrad as the exact adjoint of the forward sampling, `halfPixelCenters` included:
+ * tfjs-backend-webgpu's kernel ignores it (as tfjs's cpu and wasm kernels, replaced the same way in
+ * models/gradient-kernels.ts), so gradients through a half-pixel resize (Keras resizing, UpSampling2D,
+ * DeepDream's octaves on a fixed-size model) came out shifted and differed from cpu's.
+ */
+export function resizeBilinearAdjointWebGPU({ inputs, backend, attrs }: { inputs: Record<string, Info>; backend: tf.KernelBackend; attrs: { alignCorners: boolean; halfPixelCenters: boolean } }): Info {
+  const { dy, images } = inputs;
+  const gpu = backend as unknown as WebGPUBackendLike;
+  const [, h, w] = images.shape;
+  const [, oh, ow] = dy.shape;
+  const ratio = (n: number, o: number) => (attrs.alignCorners && o > 1 ? (n - 1) / (o - 1) : n / o);
+  const [ry, rx] = [ratio(h, oh), ratio(w, ow)];
+  const offset = (r: number) => (attrs.halfPixelCenters ? 0.5 * r - 0.5 : 0);
+  return gpu.runWebGPUProgram(
+    flatProgram('saliencyResizeBilinearAdjoint', images.shape, ['dy'],
+      'ratio : vec2<f32>, offset : vec2<f32>, inDims : vec2<i32>, outDims : vec2<i32>,', RESIZE_BILINEAR_ADJOINT),
+    [dy], 'float32',
+    [{ type: 'float32', data: [ry, rx] }, { type: 'float32', data: [offset(ry), offset(rx)] }, { type: 'int32', data: [h, w] }, { type: 'int32', data: [oh, ow] }],
+  );
+}
+
+/** Per input element: the sum of dy over the output pixels that copy it (the taps as gradient-kernels.ts's `nearestTaps`). */
+const RESIZE_NEAREST_ADJOINT = `
+  let batch = coords[0];
+  let d = coords[3];
+  let y = coords[1];
+  let x = coords[2];
+  let oyFrom = max(0, i32(floor((f32(y) - 1.0 - uniforms.offset.x) / uniforms.ratio.x)) - 1);
+  let oyTo = min(uniforms.outDims.x - 1, i32(ceil((f32(y) + 1.0 - uniforms.offset.x) / uniforms.ratio.x)) + 1);
+  let oxFrom = max(0, i32(floor((f32(x) - 1.0 - uniforms.offset.y) / uniforms.ratio.y)) - 1);
+  let oxTo = min(uniforms.outDims.y - 1, i32(ceil((f32(x) + 1.0 - uniforms.offset.y) / uniforms.ratio.y)) + 1);
+  var sum = 0.0;
+  for (var oy = oyFrom; oy <= oyTo; oy++) {
+    let sy = uniforms.ratio.x * f32(oy) + uniforms.offset.x;
+    // Math.round (half up) when aligning corners, floor otherwise; never below 0 or above the last row.
+    let iy = max(0, min(uniforms.inDims.x - 1, i32(floor(sy + uniforms.rounding))));
+    if (iy != y) { continue; }
+    for (var ox = oxFrom; ox <= oxTo; ox++) {
+      let sx = uniforms.ratio.y * f32(ox) + uniforms.offset.y;
+      let ix = max(0, min(uniforms.inDims.y - 1, i32(floor(sx + uniforms.rounding))));
+      if (ix == x) { sum += getDy(batch, oy, ox, d); }
+    }
+  }
+  setOutputAtIndex(index, sum);`;
+
+/** ResizeNearestNeighborGrad, `halfPixelCenters` included (tfjs-backend-webgpu's kernel ignores it, as for bilinear). */
+export function resizeNearestAdjointWebGPU({ inputs, backend, attrs }: { inputs: Record<string, Info>; backend: tf.KernelBackend; attrs: { alignCorners: boolean; halfPixelCenters: boolean } }): Info {
+  const { dy, images } = inputs;
+  const gpu = backend as unknown as WebGPUBackendLike;
+  const [, h, w] = images.shape;
+  const [, oh, ow] = dy.shape;
+  const ratio = (n: number, o: number) => (attrs.alignCorners && o > 1 ? (n - 1) / (o - 1) : n / o);
+  const [ry, rx] = [ratio(h, oh), ratio(w, ow)];
+  const offset = (r: number) => (attrs.halfPixelCenters ? 0.5 * r : 0);
+  return gpu.runWebGPUProgram(
+    flatProgram('saliencyResizeNearestAdjoint', images.shape, ['dy'],
+      'ratio : vec2<f32>, offset : vec2<f32>, inDims : vec2<i32>, outDims : vec2<i32>, rounding : f32,', RESIZE_NEAREST_ADJOINT),
+    [dy], 'float32',
+    [{ type: 'float32', data: [ry, rx] }, { type: 'float32', data: [offset(ry), offset(rx)] }, { type: 'int32', data: [h, w] }, { type: 'int32', data: [oh, ow] },
+      { type: 'float32', data: [attrs.alignCorners ? 0.5 : 0] }],
+  );
+}
+
 export const webgpuKernels: KernelConfig[] = [
   { kernelName: 'MaxPoolGrad', backendName: 'webgpu', kernelFunc: maxPoolGradFirstMaxWebGPU as unknown as KernelConfig['kernelFunc'] },
   { kernelName: 'PadV2', backendName: 'webgpu', kernelFunc: padV2WebGPU as unknown as KernelConfig['kernelFunc'] },
+  { kernelName: 'ResizeBilinearGrad', backendName: 'webgpu', kernelFunc: resizeBilinearAdjointWebGPU as unknown as KernelConfig['kernelFunc'] },
+  { kernelName: 'ResizeNearestNeighborGrad', backendName: 'webgpu', kernelFunc: resizeNearestAdjointWebGPU as unknown as KernelConfig['kernelFunc'] },
 ];
 
 for (const k of webgpuKernels) registerScopedKernel(k);

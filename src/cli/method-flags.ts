@@ -15,7 +15,7 @@ export interface MethodFlag extends FlagSpec {
 }
 
 const PLACEHOLDER: Record<MethodOption['type'], string | undefined> = {
-  integer: 'N', number: 'X', boolean: undefined, choice: 'NAME', layer: 'LAYER', target: 'T', window: 'N|H,W', baseline: 'B',
+  integer: 'N', number: 'X', boolean: undefined, choice: 'NAME', layer: 'LAYER', target: 'T', window: 'N|H,W', baseline: 'B', workers: 'N|auto',
 };
 
 /** The flags of `method`'s options; `reserved` are flag names the command itself uses. */
@@ -86,6 +86,8 @@ export function parseOptionText(where: string, flag: MethodFlag, text: string | 
       if (text.trim() !== '' && Number.isFinite(n)) return n;
       throw new UsageError(where, `${name} needs ${named.length ? `${listChoices(named)} or ` : ''}a number, got ${JSON.stringify(text)}`);
     }
+    case 'workers':
+      return text === 'auto' ? text : intFlag(where, name, text, 1, 256);
   }
 }
 

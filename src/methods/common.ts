@@ -10,6 +10,7 @@ import { resolveModel } from '../models/adapter';
 import { forwardScores, ForwardOptions } from '../models/forward';
 import { isLayersModel, modelKind } from '../models/layers';
 import type { Model } from '../models/types';
+import type { Workers } from '../pool';
 import { checkFinite, optionSpecs } from './options';
 
 /**
@@ -52,7 +53,18 @@ export interface LoopOptions<R = unknown> {
   onPartial?: (partial: R, done: number, total: number) => void | Promise<void>;
   /** Stops the work between batches with a CancelledError (name "AbortError"). Default: the kernel's. */
   signal?: AbortSignal;
+  /** Worker threads for the batches: a number or 'auto' (see ../pool). Default (also `null`): SALIENCY_WORKERS, else 'auto'. */
+  workers?: Workers | null;
 }
+
+/**
+ * The `workers` option of every looping method, declared once: spread `POOL_DEFAULTS` into a method's
+ * defaults and `POOL_TYPES` into its types. See ../pool for when workers are used.
+ */
+export const POOL_DEFAULTS = { workers: null as Workers | null };
+export const POOL_TYPES = {
+  workers: { type: 'workers', description: 'worker threads that evaluate the batches (1: in process); see “Worker threads”', defaultText: "`SALIENCY_WORKERS`, else `'auto'` (the cores)" },
+} as const;
 
 /** The spec of `batchSize`; each looping method gives its own default. */
 export const BATCH_SIZE = { type: 'integer', min: 1, description: 'model inputs per forward/backward pass' } as const;

@@ -20,8 +20,9 @@ import * as tf from '@tensorflow/tfjs';
 import { OptionError } from '../errors';
 import { forwardScores } from '../models/forward';
 import type { Model } from '../models/types';
-import { BATCH_SIZE, checkInput, checkModel, COMMON_OPTIONS, CommonOptions, LoopOptions, resolveTarget, rowSelector } from './common';
+import { BATCH_SIZE, checkInput, checkModel, COMMON_OPTIONS, CommonOptions, LoopOptions, POOL_DEFAULTS, POOL_TYPES, resolveTarget, rowSelector } from './common';
 import { inputGradient } from './gradient';
+import type { PoolJob } from '../pool';
 import { runBatches } from './loop';
 import { checkBaseline, extendSpecs, resolveOptions } from './options';
 import { gaussianBlur } from './optimize/transforms';
@@ -57,6 +58,7 @@ export const IG_DEFAULTS = {
   steps: 50,
   method: 'gaussLegendre' as IntegrationMethod,
   batchSize: 32,
+  ...POOL_DEFAULTS,
 };
 
 export const IG_OPTIONS = extendSpecs(COMMON_OPTIONS, IG_DEFAULTS, {
@@ -65,6 +67,7 @@ export const IG_OPTIONS = extendSpecs(COMMON_OPTIONS, IG_DEFAULTS, {
   steps: { type: 'integer', min: 1, max: 10000, description: 'points on the path (Captum’s n_steps)' },
   method: { type: 'choice', choices: IG_METHODS, description: 'quadrature rule, with Captum’s points and weights' },
   batchSize: BATCH_SIZE,
+  ...POOL_TYPES,
 });
 
 /** Gauss–Legendre nodes and weights on [−1, 1], ascending (numpy.polynomial.legendre.leggauss). */
@@ -119,8 +122,8 @@ export function integrationPoints(method: IntegrationMethod, n: number): { alpha
   }
 }
 
-/** The baseline x' as a full input-shaped tensor (the caller owns it). */
-async function makeBaseline(where: string, x: tf.Tensor4D, baseline: unknown, sigma: number): Promise<tf.Tensor4D> {
+/** The baseline x' as a full input-shaped tensor (the caller owns it); also the reference image of the deletion/insertion measures. */
+export async function makeBaseline(where: string, x: tf.Tensor4D, baseline: unknown, sigma: number): Promise<tf.Tensor4D> {
   const b = await checkBaseline(where, baseline, x.shape, IG_BASELINES);
   if (b.kind === 'name') return b.name === 'zeros' ? tf.zerosLike(x) : gaussianBlur(x, sigma);
   if (b.kind === 'number') return tf.fill(x.shape, b.value) as tf.Tensor4D;
@@ -129,6 +132,39 @@ async function makeBaseline(where: string, x: tf.Tensor4D, baseline: unknown, si
   } finally {
     b.tensor.dispose();
   }
+}
+
+type IgTensors = { flatX: tf.Tensor2D; flatB: tf.Tensor2D };
+type IgParams = {
+  where: string; n: number; steps: number; alphas: number[]; weights: number[]; shape: number[];
+  target: Awaited<ReturnType<typeof resolveTarget>>; preSoftmax: boolean;
+};
+
+/**
+ * IG's batch evaluator (in process and in pool workers, see ../pool): path rows [start, end), row r is
+ * item floor(r / steps) at step r % steps; returns Σ over the rows of w_k ∂F/∂x per item, `[n, d]`.
+ */
+export function igEvaluator(model: Model, { flatX, flatB }: IgTensors, p: IgParams) {
+  const { where, n, steps, alphas, weights, target } = p;
+  return (start: number, end: number): tf.Tensor2D => {
+    // Points and the weighted per-item sum are built as small matrix products, so no gather is needed
+    // (its gradient is missing on wasm).
+    const rows = end - start;
+    const d = flatX.shape[1];
+    const item = Array.from({ length: rows }, (_, i) => Math.floor((start + i) / steps));
+    const step = Array.from({ length: rows }, (_, i) => (start + i) % steps);
+    return tf.tidy(() => {
+      const a = new Float32Array(rows * n), b = new Float32Array(rows * n), w = new Float32Array(n * rows);
+      for (let r = 0; r < rows; r++) {
+        a[r * n + item[r]] = alphas[step[r]];
+        b[r * n + item[r]] = 1 - alphas[step[r]];
+        w[item[r] * rows + r] = weights[step[r]];
+      }
+      const points = tf.add(tf.matMul(tf.tensor2d(a, [rows, n]), flatX), tf.matMul(tf.tensor2d(b, [rows, n]), flatB)).reshape([rows, ...p.shape]) as tf.Tensor4D;
+      const g = inputGradient(where, model, points, rowSelector(where, target, item), { preSoftmax: p.preSoftmax }).reshape([rows, d]);
+      return tf.matMul(tf.tensor2d(w, [n, rows]), g) as tf.Tensor2D;
+    });
+  };
 }
 
 interface Prepared {
@@ -150,6 +186,11 @@ async function run(where: string, model: Model, input: tf.Tensor, options: Integ
   const flatX = x.reshape([n, d]);
   const flatB = base.reshape([n, d]);
   try {
+    const params: IgParams = { where, n, steps, alphas, weights, shape: x.shape.slice(1), target: resolved, preSoftmax: o.preSoftmax };
+    const job: PoolJob = {
+      kind: 'integratedGradients', model, tensors: { flatX, flatB }, params,
+      inProcess: typeof resolved === 'function' ? 'a target function cannot be sent to a worker' : undefined,
+    };
     // Σ_k w_k ∂F/∂x per item, `[n, d]`, summed over batches of (item, step) rows; times (x − x') at the end.
     const attributions = await runBatches({
       where,
@@ -159,24 +200,8 @@ async function run(where: string, model: Model, input: tf.Tensor, options: Integ
       onProgress: o.onProgress,
       onPartial: o.onPartial,
       initial: tf.zeros([n, d]) as tf.Tensor2D,
-      evaluate: (start, end) => {
-        // Row r is item floor(r / steps) at step r % steps. Points and the weighted per-item sum are built
-        // as small matrix products, so no gather is needed (its gradient is missing on wasm).
-        const rows = end - start;
-        const item = Array.from({ length: rows }, (_, i) => Math.floor((start + i) / steps));
-        const step = Array.from({ length: rows }, (_, i) => (start + i) % steps);
-        return tf.tidy(() => {
-          const a = new Float32Array(rows * n), b = new Float32Array(rows * n), w = new Float32Array(n * rows);
-          for (let r = 0; r < rows; r++) {
-            a[r * n + item[r]] = alphas[step[r]];
-            b[r * n + item[r]] = 1 - alphas[step[r]];
-            w[item[r] * rows + r] = weights[step[r]];
-          }
-          const points = tf.add(tf.matMul(tf.tensor2d(a, [rows, n]), flatX), tf.matMul(tf.tensor2d(b, [rows, n]), flatB)).reshape([rows, ...x.shape.slice(1)]) as tf.Tensor4D;
-          const g = inputGradient(where, model, points, rowSelector(where, resolved, item), o).reshape([rows, d]);
-          return tf.matMul(tf.tensor2d(w, [n, rows]), g) as tf.Tensor2D;
-        });
-      },
+      evaluate: igEvaluator(model, job.tensors as IgTensors, job.params as IgParams),
+      pool: { job, workers: o.workers },
       fold: (acc, g) => tf.add(acc, g) as tf.Tensor2D,
       finish: (acc) => tf.tidy(() => tf.mul(tf.sub(flatX, flatB), acc).reshape(x.shape) as tf.Tensor4D),
     });

@@ -13,6 +13,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { BatchTooLargeError, CancelledError } from '../errors';
+import { decide, PoolJob, pooledSource, Workers } from '../pool';
 import { effectiveSignal } from '../signal';
 
 /** Throws if the signal fired, then yields to the event loop so that interrupts and timers get through. */
@@ -48,6 +49,12 @@ export interface BatchLoop<B, S, R> {
    * a new tensor; it must not dispose them itself.
    */
   fold(state: S, batch: B, start: number, end: number): S;
+  /**
+   * How workers can evaluate the batches instead (../pool): the evaluator's name and inputs, and the
+   * caller's `workers` option. When the pool is used, batches go to workers (same ranges, so the same
+   * results) and `evaluate` is not called; without it, or when the pool cannot serve, `evaluate` runs here.
+   */
+  pool?: { job: PoolJob; workers?: Workers | null };
   /** The result from the state after `done` units; the caller (or for a partial, the loop) owns it. Must not dispose the state. */
   finish(state: S, done: number): R;
 }
@@ -58,16 +65,20 @@ export async function runBatches<B, S, R>(loop: BatchLoop<B, S, R>): Promise<R> 
   const signal = effectiveSignal(loop.signal);
   let state = loop.initial;
   let size = loop.batchSize;
+  const threads = loop.pool ? decide(where, loop.pool.job, loop.pool.workers, Math.ceil(total / size)) : 0;
+  let source: Awaited<ReturnType<typeof pooledSource>> | null = null;
+  let ok = false;
   try {
+    if (threads > 0 && loop.pool) source = await pooledSource(where, loop.pool.job, threads, total, size, signal);
     for (let start = 0, end = 0; start < total; start = end) {
       await checkpoint(where, signal);
       end = Math.min(total, start + size);
       let batch: B;
       try {
-        batch = await loop.evaluate(start, end);
+        batch = source ? ((await source.next(start, end)) as B) : await loop.evaluate(start, end);
       } catch (e) {
         // Too large for the backend (webgpu's largest buffer binding): the same units in halves.
-        if (!(e instanceof BatchTooLargeError) || end - start === 1) throw e;
+        if (source || !(e instanceof BatchTooLargeError) || end - start === 1) throw e;
         size = Math.ceil((end - start) / 2);
         end = start;
         continue;
@@ -92,8 +103,11 @@ export async function runBatches<B, S, R>(loop: BatchLoop<B, S, R>): Promise<R> 
         }
       }
     }
-    return loop.finish(state, total);
+    const result = loop.finish(state, total);
+    ok = true;
+    return result;
   } finally {
+    source?.close(ok);
     tf.dispose(tensorsOf(state));
   }
 }

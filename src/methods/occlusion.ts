@@ -25,7 +25,8 @@ import * as tf from '@tensorflow/tfjs';
 import { forwardScores, ForwardOptions } from '../models/forward';
 import type { Model } from '../models/types';
 import { effectiveSignal } from '../signal';
-import { BATCH_SIZE, checkInput, checkModel, COMMON_OPTIONS, CommonOptions, LoopOptions, resolveTarget, rowSelector } from './common';
+import type { PoolJob } from '../pool';
+import { BATCH_SIZE, checkInput, checkModel, COMMON_OPTIONS, CommonOptions, LoopOptions, POOL_DEFAULTS, POOL_TYPES, resolveTarget, rowSelector } from './common';
 import { checkpoint, runBatches } from './loop';
 import { checkBaseline, checkWindow, extendSpecs, resolveOptions } from './options';
 
@@ -51,6 +52,7 @@ export const OCCLUSION_DEFAULTS = {
   stride: null as number | [number, number] | null,
   baseline: 0 as number | tf.Tensor,
   batchSize: 32,
+  ...POOL_DEFAULTS,
 };
 
 /** The window side used when `window` is not given (at most the image's side). */
@@ -61,6 +63,7 @@ export const OCCLUSION_OPTIONS = extendSpecs(COMMON_OPTIONS, OCCLUSION_DEFAULTS,
   stride: { type: 'window', min: 1, description: 'step between window positions', defaultText: 'half the window' },
   baseline: { type: 'baseline', choices: [], description: 'value (or tensor) that fills the window' },
   batchSize: { ...BATCH_SIZE, description: 'occluded images per forward pass' },
+  ...POOL_TYPES,
 });
 
 /** Window positions along one axis, as Captum counts them: starts 0, S, 2S, ..., ends cropped at D. */
@@ -213,6 +216,26 @@ export function aggregateOcclusion(plan: OcclusionPlan, n: number, drops: tf.Ten
   });
 }
 
+type OcclusionTensors = { x: tf.Tensor4D; clean: tf.Tensor1D; rowMask: tf.Tensor2D; colMask: tf.Tensor2D; baseline: tf.Tensor4D };
+type OcclusionParams = Pick<OcclusionContext, 'where' | 'target' | 'forward'> & Pick<OcclusionPlan, 'window' | 'stride' | 'rowSpans' | 'colSpans' | 'positions' | 'total'>;
+
+/** What pool workers need to run `evaluateDrops` on a context and plan (see ../pool). */
+function occlusionJob({ where, model, x, clean, target, forward }: OcclusionContext, plan: OcclusionPlan): PoolJob {
+  const { window, stride, rowSpans, colSpans, positions, total, rowMask, colMask, baseline } = plan;
+  const params: OcclusionParams = { where, target, forward, window, stride, rowSpans, colSpans, positions, total };
+  return {
+    kind: 'occlusion', model, tensors: { x, clean, rowMask, colMask, baseline }, params,
+    inProcess: typeof target === 'function' ? 'a target function cannot be sent to a worker' : undefined,
+  };
+}
+
+/** `evaluateDrops` on a context and plan rebuilt from an occlusion job (in a pool worker). */
+export function occlusionEvaluator(model: Model, t: OcclusionTensors, p: OcclusionParams) {
+  const context: OcclusionContext = { where: p.where, model, x: t.x, target: p.target, forward: p.forward, clean: t.clean, dispose: () => undefined };
+  const plan: OcclusionPlan = { ...p, rowMask: t.rowMask, colMask: t.colMask, baseline: t.baseline, dispose: () => undefined };
+  return (start: number, end: number) => evaluateDrops(context, plan, start, end);
+}
+
 export interface RunOcclusionOptions extends LoopOptions<OcclusionPartial> {
   /** How drops are computed. Default `evaluateDrops`. */
   evaluator?: OcclusionEvaluator;
@@ -237,6 +260,8 @@ export async function runOcclusion(context: OcclusionContext, plan: OcclusionPla
     onPartial: o.onPartial,
     initial: [] as tf.Tensor1D[],
     evaluate: (start, end) => evaluator(context, plan, start, end),
+    // The standard evaluator can run in pool workers; another (an incremental one) runs here.
+    pool: evaluator === evaluateDrops ? { job: occlusionJob(context, plan), workers: o.workers } : undefined,
     fold: (drops, d) => [...drops, d],
     finish: (drops, done) => tf.tidy(() => aggregateOcclusion(plan, n, tf.concat(drops) as tf.Tensor1D, done)),
   });

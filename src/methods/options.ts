@@ -18,6 +18,7 @@
  * | `target`   | `3` or `0,2,1` (one per item)      | `3`, `[0, 2, 1]`              | TargetError, against the model's outputs by the method |
  * | `window`   | `8` or `8,4` ([height, width])     | `8`, `[8, 4]`                 | each side an integer from 1 to the input's side (OptionError) |
  * | `baseline` | `zeros`, `blur`, `0.5`             | `"blur"`, `0.5`               | `checkBaseline` (OptionError for a value, InputError for a tensor) |
+ * | `workers`  | `auto`, `2`                        | `"auto"`, `2`                 | `workers must be 'auto' or an integer from 1 to 256` (OptionError) |
  *
  * `null` (JSON) or leaving an option out means its default. A string that does not parse is kept as it
  * is, so the check reports it in the same words as any other bad value (`batchSize must be an integer
@@ -26,7 +27,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { InputError, OptionError } from '../errors';
 
-export type OptionType = 'integer' | 'number' | 'boolean' | 'choice' | 'layer' | 'target' | 'window' | 'baseline';
+export type OptionType = 'integer' | 'number' | 'boolean' | 'choice' | 'layer' | 'target' | 'window' | 'baseline' | 'workers';
 
 /** The type of one option and its limits, without its name and default (those come from DEFAULTS). */
 export interface OptionTypeSpec {
@@ -204,6 +205,9 @@ export function checkOption(where: string, spec: OptionSpec, v: unknown): unknow
       return checkChoice(where, spec.name, v, spec.choices ?? [], spec.orFunction);
     case 'layer':
       return checkLayerName(where, spec.name, v);
+    case 'workers':
+      if (v === 'auto' || (typeof v === 'number' && Number.isInteger(v) && v >= 1 && v <= 256)) return v;
+      throw new OptionError(where, `${spec.name} must be 'auto' or an integer from 1 to 256, got ${showValue(v)}`);
     case 'target':
     case 'window':
     case 'baseline':
@@ -270,6 +274,8 @@ export function parseOption(spec: OptionTypeSpec, text: string): unknown {
     }
     case 'baseline':
       return NUMBER.test(t) ? Number(t) : t;
+    case 'workers':
+      return INTEGER.test(t) ? Number(t) : t;
   }
 }
 

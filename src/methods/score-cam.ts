@@ -14,8 +14,11 @@
 import * as tf from '@tensorflow/tfjs';
 import { effectiveSignal } from '../signal';
 import type { Model } from '../models/types';
-import { CAM_OPTIONS, CamContext, CamOptions, CamVariant, combineCam, runCam, upsampleMaps } from './cam-pipeline';
-import { BATCH_SIZE, LoopOptions, rowSelector } from './common';
+import { resolveModel } from '../models/adapter';
+import type { ForwardOptions } from '../models/forward';
+import type { PoolJob, Workers } from '../pool';
+import { CAM_OPTIONS, CamContext, CamOptions, CamVariant, combineCam, ResolvedTarget, runCam, upsampleMaps } from './cam-pipeline';
+import { BATCH_SIZE, LoopOptions, POOL_DEFAULTS, POOL_TYPES, rowSelector } from './common';
 import { checkpoint, runBatches } from './loop';
 import { extendSpecs, resolveOptions } from './options';
 
@@ -29,9 +32,9 @@ export type ScoreCamPartial = tf.Tensor3D;
 export interface ScoreCamOptions extends CamOptions, LoopOptions<ScoreCamPartial> {}
 
 /** scoreCam's own defaults (besides those of CAM_OPTIONS). */
-export const SCORE_CAM_DEFAULTS = { batchSize: 32 };
+export const SCORE_CAM_DEFAULTS = { batchSize: 32, ...POOL_DEFAULTS };
 
-export const SCORE_CAM_OPTIONS = extendSpecs(CAM_OPTIONS, SCORE_CAM_DEFAULTS, { batchSize: { ...BATCH_SIZE, description: 'masked inputs per forward pass' } });
+export const SCORE_CAM_OPTIONS = extendSpecs(CAM_OPTIONS, SCORE_CAM_DEFAULTS, { batchSize: { ...BATCH_SIZE, description: 'masked inputs per forward pass' }, ...POOL_TYPES });
 
 /** How Score-CAM's loop runs: batch size, progress, cancellation, and partial channel weights with their context. */
 export interface ScoreCamLoop {
@@ -40,6 +43,7 @@ export interface ScoreCamLoop {
   /** Partial weights `[N,1,1,c]` (0 for channels not scored yet); the loop disposes them afterwards. */
   onPartialWeights?: (weights: tf.Tensor4D, ctx: CamContext, done: number, total: number) => void | Promise<void>;
   signal?: AbortSignal;
+  workers?: Workers | null;
 }
 
 const EPSILON = 1e-8;
@@ -56,18 +60,48 @@ function partialWeights(scores: tf.Tensor1D, done: number, n: number, c: number)
   });
 }
 
+type ScoreCamTensors = { masks: tf.Tensor4D; x: tf.Tensor4D };
+type ScoreCamParams = { where: string; c: number; size: [number, number]; target: ResolvedTarget; forward: ForwardOptions };
+
+/**
+ * Score-CAM's batch evaluator (in process and in pool workers, see ../pool): rows [start, end) (row r =
+ * item·c + channel), each the score of the input masked by that channel's upsampled, min-max normalized
+ * activation, `[end − start]`.
+ */
+export function scoreCamEvaluator(model: Model, { masks, x }: ScoreCamTensors, p: ScoreCamParams) {
+  const { where, c, size, target, forward } = p;
+  const adapter = resolveModel(where, model);
+  const [, h, w] = masks.shape;
+  return (start: number, end: number): tf.Tensor1D => {
+    const items = Array.from({ length: end - start }, (_, i) => Math.floor((start + i) / c));
+    return tf.tidy(() => {
+      const m = upsampleMaps(tf.slice(masks, [start, 0, 0, 0], [end - start, h, w, 1]), size);
+      const lo = tf.min(m, [1, 2, 3], true);
+      const hi = tf.max(m, [1, 2, 3], true);
+      const mask = tf.div(tf.sub(m, lo), tf.add(tf.sub(hi, lo), EPSILON));
+      const masked = tf.mul(tf.gather(x, items), mask) as tf.Tensor4D;
+      return rowSelector(where, target, items)(adapter.scores(masked, forward));
+    });
+  };
+}
+
 /** Score-CAM's channel weights, `[N,1,1,c]`, from N·c masked forward passes in batches. */
 export function scoreCamWeights(loop: ScoreCamLoop): CamVariant {
   return {
     needsGradient: false,
     weigh: async (ctx) => {
-      const { where, adapter, x, target, forward, activation } = ctx;
+      const { where, model, x, target, forward, activation } = ctx;
       const [n, height, width] = x.shape;
       const [, h, w, c] = activation.shape;
       const total = n * c;
       // Row r = item·c + channel: one low-resolution mask per row.
       const masks = tf.tidy(() => tf.reshape(tf.transpose(activation, [0, 3, 1, 2]), [total, h, w, 1]) as tf.Tensor4D);
       const onPartialWeights = loop.onPartialWeights;
+      const params: ScoreCamParams = { where, c, size: [height, width], target, forward };
+      const job: PoolJob = {
+        kind: 'scoreCam', model, tensors: { masks, x }, params,
+        inProcess: typeof target === 'function' ? 'a target function cannot be sent to a worker' : undefined,
+      };
       try {
         return await runBatches({
           where,
@@ -77,17 +111,8 @@ export function scoreCamWeights(loop: ScoreCamLoop): CamVariant {
           onProgress: loop.onProgress,
           onPartial: onPartialWeights && ((weights: tf.Tensor4D, done: number) => onPartialWeights(weights, ctx, done, total)),
           initial: [] as tf.Tensor1D[],
-          evaluate: (start, end) => {
-            const items = Array.from({ length: end - start }, (_, i) => Math.floor((start + i) / c));
-            return tf.tidy(() => {
-              const m = upsampleMaps(tf.slice(masks, [start, 0, 0, 0], [end - start, h, w, 1]), [height, width]);
-              const lo = tf.min(m, [1, 2, 3], true);
-              const hi = tf.max(m, [1, 2, 3], true);
-              const mask = tf.div(tf.sub(m, lo), tf.add(tf.sub(hi, lo), EPSILON));
-              const masked = tf.mul(tf.gather(x, items), mask) as tf.Tensor4D;
-              return rowSelector(where, target, items)(adapter.scores(masked, forward));
-            });
-          },
+          evaluate: scoreCamEvaluator(model, job.tensors as ScoreCamTensors, params),
+          pool: { job, workers: loop.workers },
           fold: (list, s) => [...list, s],
           finish: (list, done) =>
             done === total
@@ -117,6 +142,7 @@ export async function scoreCam(model: Model, input: tf.Tensor4D, options: ScoreC
     batchSize: o.batchSize,
     onProgress: o.onProgress,
     signal: o.signal,
+    workers: o.workers,
     onPartialWeights: onPartial && (async (weights, ctx, done, total) => {
       const map = combineCam(ctx.activation, weights, o.relu, o.upsample ? [ctx.x.shape[1], ctx.x.shape[2]] : null);
       try {

@@ -15,7 +15,8 @@
  *   through the filter taps, in JS.
  * - `ResizeBilinearGrad`, `ResizeNearestNeighborGrad` (wasm and cpu): tfjs's kernels ignore
  *   `halfPixelCenters` (TensorFlow 2's default for Keras resizing and UpSampling2D), so gradients through
- *   such a resize came out shifted. These are the exact adjoints of the forward kernels' sampling.
+ *   such a resize came out shifted. These are the exact adjoints of the forward kernels' sampling (the
+ *   bilinear one on webgpu too: backend/webgpu-kernels.ts).
  * - `SaliencyLabGateGrad` (wasm and cpu, a kernel of saliency-lab's own): the gradient of a gate
  *   (ReLU, ReLU6, ClipByValue) in one pass, under the ReLU rules (standard, guided, deconvnet): tfjs
  *   composes it of three to five full-size kernels (a comparison, a logical and, a cast, a select or

@@ -132,31 +132,35 @@ const gatherNdGrad: GradConfig = {
   },
 };
 
+/**
+ * The input gradient of `tf.mirrorPad(x, paddings, mode)` from its output gradient `dy`: the centre, plus
+ * each mirrored border's gradient added back onto the pixels it copies. Sync; `x` has shape `xShape`.
+ */
+export function mirrorPadBackward(dy: tf.Tensor, xShape: number[], paddings: [number, number][], mode: 'reflect' | 'symmetric'): tf.Tensor {
+  // reflect mirrors around the edge pixel (it is not repeated), symmetric repeats it.
+  const offset = mode === 'reflect' ? 1 : 0;
+  let g = dy;
+  for (let axis = 0; axis < xShape.length; axis++) {
+    const [before, after] = paddings[axis];
+    if (before === 0 && after === 0) continue;
+    const n = xShape[axis];
+    const part = (start: number, size: number) => tf.slice(g, g.shape.map((_, i) => (i === axis ? start : 0)), g.shape.map((d, i) => (i === axis ? size : d)));
+    const padAxis = (t: tf.Tensor, lo: number, hi: number) => tf.pad(t, t.shape.map((_, i) => (i === axis ? [lo, hi] : [0, 0]) as [number, number]));
+    let sum = part(before, n);
+    if (before > 0) sum = tf.add(sum, padAxis(tf.reverse(part(0, before), axis), offset, n - offset - before));
+    if (after > 0) sum = tf.add(sum, padAxis(tf.reverse(part(before + n, after), axis), n - offset - after, offset));
+    g = sum;
+  }
+  return g;
+}
+
 const mirrorPadGrad: GradConfig = {
   kernelName: 'MirrorPad',
   inputsToSave: ['x'],
   gradFunc: (dy, saved, attrs) => {
     const [x] = saved;
     const { paddings, mode } = attrs as unknown as { paddings: [number, number][]; mode: 'reflect' | 'symmetric' };
-    // reflect mirrors around the edge pixel (it is not repeated), symmetric repeats it.
-    const offset = mode === 'reflect' ? 1 : 0;
-    return {
-      x: () => {
-        let g = dy as tf.Tensor;
-        for (let axis = 0; axis < x.rank; axis++) {
-          const [before, after] = paddings[axis];
-          if (before === 0 && after === 0) continue;
-          const n = x.shape[axis];
-          const part = (start: number, size: number) => tf.slice(g, g.shape.map((_, i) => (i === axis ? start : 0)), g.shape.map((d, i) => (i === axis ? size : d)));
-          const padAxis = (t: tf.Tensor, lo: number, hi: number) => tf.pad(t, t.shape.map((_, i) => (i === axis ? [lo, hi] : [0, 0]) as [number, number]));
-          let sum = part(before, n);
-          if (before > 0) sum = tf.add(sum, padAxis(tf.reverse(part(0, before), axis), offset, n - offset - before));
-          if (after > 0) sum = tf.add(sum, padAxis(tf.reverse(part(before + n, after), axis), n - offset - after, offset));
-          g = sum;
-        }
-        return g;
-      },
-    };
+    return { x: () => mirrorPadBackward(dy as tf.Tensor, x.shape, paddings, mode) };
   },
 };
 

@@ -133,15 +133,16 @@ describe.each(['wasm', 'cpu'] as const)('activation maximization on %s', (backen
   }
 
   test('every backend follows the same course (Fourier, all transforms, blur, penalties)', async () => {
-    // Not bit-equal: backends break max-pool ties differently, and Adam's first steps amplify tiny gradient
-    // differences; the objectives must still agree closely.
+    // Not bit-equal (float sums in another order; backends break max-pool ties differently), but every
+    // transform reads only inside its input (the zoom and rotation reflect borders with mirrorPad, not with
+    // tf.image.transform's fill, which differs between wasm and cpu): measured agreement ~1e-6 over 20 steps.
     const objectives: number[] = [];
     const opts = { layer: 'conv2', channel: 3, steps: 20, parameterization: 'fourier' as const, rotate: 10, scale: [0.9, 1.1] as [number, number], tv: 0.1, l2: 0.1, blurEvery: 3, seed: 2 };
     (await activationMaximization(classifier, { ...opts, onStep: (e) => void objectives.push(e.objective) })).dispose();
     if (backend === 'wasm') wasmObjectives = objectives;
     else {
       expect(wasmObjectives).toHaveLength(20);
-      objectives.forEach((v, i) => expect(Math.abs(v - wasmObjectives[i])).toBeLessThan(0.03 * Math.abs(wasmObjectives[i]) + 1e-3));
+      objectives.forEach((v, i) => expect(Math.abs(v - wasmObjectives[i])).toBeLessThan(1e-3 * Math.abs(wasmObjectives[i]) + 1e-4));
     }
   });
 

@@ -55,27 +55,8 @@ export async function trainedColorClassifier(size = 32, seed = 1): Promise<tf.La
   return model;
 }
 
-/** Pearson correlation of two equal-length arrays. */
-export function pearson(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  const n = a.length;
-  let ma = 0;
-  let mb = 0;
-  for (let i = 0; i < n; i++) {
-    ma += a[i];
-    mb += b[i];
-  }
-  ma /= n;
-  mb /= n;
-  let sab = 0;
-  let saa = 0;
-  let sbb = 0;
-  for (let i = 0; i < n; i++) {
-    sab += (a[i] - ma) * (b[i] - mb);
-    saa += (a[i] - ma) ** 2;
-    sbb += (b[i] - mb) ** 2;
-  }
-  return sab / Math.sqrt(saa * sbb + 1e-30);
-}
+/** Pearson correlation of two equal-length arrays (the measures' own, src/metrics/common.ts). */
+export { pearson } from '../../src/metrics/common';
 
 /** A 1×size×size×3 test picture in [0, 1]: a red disk, a green bar, a vertical blue ramp. */
 export function testPicture(size: number): tf.Tensor4D {

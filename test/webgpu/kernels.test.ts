@@ -119,3 +119,36 @@ describe('PadV2 on webgpu', () => {
     x.dispose();
   });
 });
+
+describe('ResizeBilinearGrad and ResizeNearestNeighborGrad on webgpu', () => {
+  beforeAll(useWebGPU);
+
+  // Up and down, each corner convention; 17 → 24 is DeepDream's first octave on a 24×24 model.
+  const RESIZES = [
+    { name: 'half-pixel centers, 17 → 24', from: [17, 17], to: [24, 24], alignCorners: false, halfPixelCenters: true },
+    { name: 'half-pixel centers, 24 → 9×13', from: [24, 24], to: [9, 13], alignCorners: false, halfPixelCenters: true },
+    { name: 'asymmetric, 7 → 20', from: [7, 7], to: [20, 20], alignCorners: false, halfPixelCenters: false },
+    { name: 'align corners, 5×6 → 11×4', from: [5, 6], to: [11, 4], alignCorners: true, halfPixelCenters: false },
+  ];
+
+  test.each(RESIZES.flatMap((r) => [{ ...r, method: 'bilinear' }, { ...r, method: 'nearest' }]))('$method, $name: equals cpu\'s (the exact adjoint)', async (r) => {
+    const grad = async () => {
+      const [h, w] = r.from;
+      const x = tf.tensor4d(Float32Array.from({ length: 2 * h * w * 3 }, (_, i) => Math.sin(i)), [2, h, w, 3]);
+      const wt = tf.tensor4d(Float32Array.from({ length: 2 * r.to[0] * r.to[1] * 3 }, (_, i) => Math.cos(i * 1.7)), [2, r.to[0], r.to[1], 3]);
+      const before = tf.memory().numTensors;
+      const g = withGradientRules({}, () => tf.grad((s) => tf.sum(tf.mul((r.method === 'bilinear' ? tf.image.resizeBilinear : tf.image.resizeNearestNeighbor)(s as tf.Tensor4D, r.to as [number, number], r.alignCorners, r.halfPixelCenters), wt)))(x));
+      const out = Array.from(await g.data());
+      g.dispose();
+      expect(tf.memory().numTensors).toBe(before);
+      tf.dispose([x, wt]);
+      return out;
+    };
+    await setBackend('cpu');
+    const cpu = await grad();
+    await useWebGPU();
+    const gpu = await grad();
+    const scale = Math.max(...cpu.map(Math.abs));
+    expect(Math.max(...gpu.map((v, i) => Math.abs(v - cpu[i])))).toBeLessThan(1e-5 * scale);
+  });
+});

@@ -5,13 +5,16 @@
  * run on every backend:
  *
  * - jitter: reflect-pad and crop at a random offset (pad and slice; exact gradient).
- * - scale and rotation: one affine `tf.image.transform` about the image center. tfjs has no gradient for
- *   `Transform` on any backend, so its gradient is the inverse transform of the upstream gradient times
- *   |det A|⁻¹ — the adjoint of the continuous resampling, which bilinear sampling approximates (it differs
- *   by the interpolation's smoothing and at the reflected borders).
+ * - scale and rotation: one affine `tf.image.transform` about the image center, on the image reflect-padded
+ *   by `tf.mirrorPad` so that every bilinear read is inside (the same numbers on every backend). tfjs has no
+ *   gradient for `Transform` on any backend, so its gradient is the inverse transform of the upstream
+ *   gradient times |det A|⁻¹ — the adjoint of the continuous resampling, which bilinear sampling
+ *   approximates (it differs by the interpolation's smoothing) — with the padded borders' gradient folded
+ *   back onto the pixels they copy.
  * - blur: a separable Gaussian applied between steps (not differentiated), as Yosinski et al. 2015.
  */
 import * as tf from '@tensorflow/tfjs';
+import { mirrorPadBackward } from '../../models/gradients';
 import type { Rng } from './rng';
 
 export interface TransformOptions {
@@ -60,22 +63,69 @@ function affineRow(h: number, w: number, scale: number, angle: number): number[]
 }
 
 /**
+ * The row as seen between frames offset by margins: output pixel q of a frame with margin `outM` (its
+ * pixel q is q − outM of the unpadded frame) reads input pixel p + inM of a frame with margin `inM`.
+ */
+function shiftedRow(row: number[], outM: number, inM: number): number[] {
+  const [a, b, c, d, e, f] = row;
+  return [a, b, c - outM * (a + b) + inM, d, e, f - outM * (d + e) + inM, 0, 0];
+}
+
+/**
+ * The margin (pixels, each side) that holds every bilinear read of `row` over an `outH`×`outW` output grid
+ * from an `h`×`w` input: how far the mapped corners fall outside [0, h − 1]×[0, w − 1], plus one pixel for
+ * the interpolation's neighbour.
+ */
+function readMargin(row: number[], outH: number, outW: number, h: number, w: number): number {
+  let over = 0;
+  for (const y of [0, outH - 1]) for (const x of [0, outW - 1]) {
+    const ix = row[0] * x + row[1] * y + row[2];
+    const iy = row[3] * x + row[4] * y + row[5];
+    over = Math.max(over, -ix, ix - (w - 1), -iy, iy - (h - 1));
+  }
+  return Math.ceil(over - 1e-6) + 1;
+}
+
+/** `tf.image.transform` of `x` by `row` into an `outShape` grid; every read is inside `x` when the margins allow. */
+function transformInto(x: tf.Tensor4D, row: number[], outShape: [number, number], fill: 'reflect' | 'constant'): tf.Tensor4D {
+  return tf.image.transform(x, tf.tile(tf.tensor2d([row], [1, 8]), [x.shape[0], 1]) as tf.Tensor2D, 'bilinear', fill, 0, outShape);
+}
+
+/**
  * Zoom by `scale` and rotate by `angle` (radians) about the center, size unchanged, reflected borders.
  * Sync, differentiable (see the module comment for the gradient).
+ *
+ * The borders are reflected by `tf.mirrorPad` before the transform (its gradient folds the borders'
+ * gradient back onto the pixels they copy, here, whether or not saliency-lab's gradient rules are on), so that `tf.image.transform` only interpolates inside its input: its own
+ * `reflect` fill differs between backends at the borders (wasm's from cpu's and webgpu's). The gradient is
+ * likewise computed on a zero-padded upstream gradient, every read inside. Only a zoom-out or rotation so
+ * large that the margin would exceed the image (margin ≥ size) falls back on the transform's own fill.
  */
 export function scaleRotate(x: tf.Tensor4D, scale: number, angle: number): tf.Tensor4D {
   if (scale === 1 && angle === 0) return x;
-  const [n, h, w] = x.shape;
+  const [, h, w] = x.shape;
   const forward = affineRow(h, w, scale, angle);
   const inverse = affineRow(h, w, 1 / scale, -angle);
   const jacobian = scale * scale;
+  const need = readMargin(forward, h, w, h, w);
+  const m = Math.min(need, h - 1, w - 1);
+  const fill = m < need ? 'reflect' : 'constant';
+  const paddings: [number, number][] = [[0, 0], [m, m], [m, m], [0, 0]];
+  const [ph, pw] = [h + 2 * m, w + 2 * m];
+  // The gradient reads the upstream gradient (h×w, zero outside) at the inverse-mapped padded grid.
+  const back = shiftedRow(inverse, m, 0);
+  const g = readMargin(back, ph, pw, h, w);
   const op = tf.customGrad((...args: unknown[]) => {
-    const input = args[0] as tf.Tensor;
-    const value = tf.image.transform(input as tf.Tensor4D, tf.tensor2d([forward], [1, 8]).tile([n, 1]) as tf.Tensor2D, 'bilinear', 'reflect');
+    const input = args[0] as tf.Tensor4D;
+    const padded = m > 0 ? (tf.mirrorPad(input, paddings, 'reflect') as tf.Tensor4D) : input;
+    const value = transformInto(padded, shiftedRow(forward, 0, m), [h, w], fill);
     return {
       value,
-      gradFunc: (dy: tf.Tensor) =>
-        tf.mul(tf.image.transform(dy as tf.Tensor4D, tf.tensor2d([inverse], [1, 8]).tile([n, 1]) as tf.Tensor2D, 'bilinear', 'reflect'), jacobian),
+      gradFunc: (dy: tf.Tensor) => {
+        const dyPadded = tf.pad(dy as tf.Tensor4D, [[0, 0], [g, g], [g, g], [0, 0]]) as tf.Tensor4D;
+        const dPadded = tf.mul(transformInto(dyPadded, shiftedRow(inverse, m, g), [ph, pw], 'constant'), jacobian);
+        return m > 0 ? mirrorPadBackward(dPadded, input.shape, paddings, 'reflect') : dPadded;
+      },
     };
   });
   return op(x) as tf.Tensor4D;

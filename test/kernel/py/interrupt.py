@@ -40,6 +40,23 @@ while (Date.now() - t1 < 30000) {
 "finished"
 '''
 
+# A batched method spread over worker threads (issue 16): the interrupt ends the run and its workers.
+POOLED_SETUP = r'''
+import { occlusion, poolSize } from "saliency-lab";
+const net = tf.sequential({ layers: [tf.layers.conv2d({ inputShape: [64, 64, 3], filters: 32, kernelSize: 3, activation: "relu" }), tf.layers.flatten(), tf.layers.dense({ units: 3 })] });
+const img = tf.randomUniform([1, 64, 64, 3]) as tf.Tensor4D;
+poolSize()
+'''
+POOLED = r'''
+try {
+  await occlusion(net, img, { window: 1, stride: 1, batchSize: 4, workers: 2, onProgress: (d) => { if (d === 4) console.log("started"); } });
+} catch (e) {
+  console.log(`failed: ${(e as Error).message}`);
+  throw e;
+}
+"finished"
+'''
+
 GRADIENT = r'''
 const g = tf.grad((x: tf.Tensor) => x.square().sum())(tf.tensor1d([3, -1]));
 Array.from(g.dataSync()).join(",")
@@ -111,6 +128,19 @@ class InterruptTests(KernelCase):
     def test_4b_tensor_results_show_values(self):
         self.assertEqual(self.result(self.run_ok("tf.tensor1d([1, 2, 3])")), "Tensor\n    [1, 2, 3]")
         self.assertEqual(self.result(self.run_ok("const gone = tf.scalar(1); gone.dispose(); gone")), "Tensor (disposed) shape=[] dtype=float32")
+
+    def test_6_pooled_run_sigint(self):
+        self.assertEqual(self.result(self.run_ok(POOLED_SETUP)), "0")
+        small = "const m1 = await occlusion(net, img, { window: 16, stride: 16, batchSize: 2, workers: 2 }); [m1.shape.join('x'), poolSize()].join()"
+        self.assertEqual(self.result(self.run_ok(small)), "'1x64x64,2'")
+        reply, out, elapsed = self.interrupt_during(POOLED, "signal")
+        self.check_stopped(reply, elapsed)
+        # The run stopped and ended its workers (the kernel names the cell's error "Interrupted").
+        self.assertEqual(self.result(self.run_ok("poolSize()")), "0")
+        # The workers were ended; the next pooled run starts new ones, and tfjs works in the kernel.
+        code = "const m2 = await occlusion(net, img, { window: 16, stride: 16, batchSize: 2, workers: 2 }); [m2.shape.join('x'), poolSize()].join()"
+        self.assertEqual(self.result(self.run_ok(code)), "'1x64x64,2'")
+        self.assertEqual(self.result(self.run_ok(GRADIENT)), "'6,-2'")
 
     def test_5_idle_interrupt_harmless(self):
         self.km.interrupt_kernel()
