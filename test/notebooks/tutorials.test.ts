@@ -28,6 +28,15 @@ const EXECUTED = path.join(ROOT, 'test-output', 'notebooks');
 const EXPECTED: Record<string, { widgets: string[]; pictures: number }> = {
   '00-tour.ipynb': { widgets: ['HeatmapExplorerModel', 'CompareMethodsModel', 'OcclusionExplorerModel', 'ActivationGalleryModel', 'ProgressModel'], pictures: 8 },
   '01-saliency-maps.ipynb': { widgets: [], pictures: 8 },
+  '02-guided-backprop-grad-cam.ipynb': { widgets: [], pictures: 5 },
+  '03-occlusion.ipynb': { widgets: ['OcclusionExplorerModel'], pictures: 5 },
+  '04-layer-activations.ipynb': { widgets: ['ActivationGalleryModel'], pictures: 7 },
+  '05-cam-family.ipynb': { widgets: [], pictures: 2 },
+  '06-activation-maximization.ipynb': { widgets: [], pictures: 3 },
+  '07-feature-inversion.ipynb': { widgets: [], pictures: 1 },
+  '08-deep-dream.ipynb': { widgets: [], pictures: 3 },
+  '09-smoothgrad-ig-sanity.ipynb': { widgets: ['ProgressModel'], pictures: 4 },
+  '10-your-own-model.ipynb': { widgets: [], pictures: 1 },
 };
 
 function execute(file: string, out: string, env: NodeJS.ProcessEnv): Promise<{ code: number | null; log: string }> {
