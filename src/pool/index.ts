@@ -96,12 +96,27 @@ export function decide(where: string, job: PoolJob, option: Workers | null | und
 // ---- models as artifacts -----------------------------------------------------------------------------
 
 type Artifacts = { kind: 'layers' | 'graph'; artifacts: tf.io.ModelArtifacts } | { error: string };
-const modelKeys = new WeakMap<object, { key: number; artifacts: Promise<Artifacts> }>();
+const modelKeys = new WeakMap<object, { key: number; artifacts: Promise<Artifacts>; weights: object[] }>();
 let nextKey = 1;
 
-/** The model's key and artifacts (`model.save` to memory, once per model), or why it cannot be saved. */
+/**
+ * What identifies a LayersModel's current weight values: each weight variable's data id, which
+ * `setWeights`/`assign` replace (a model whose weights changed since it was sent is sent again, under a
+ * new key). A GraphModel's weights are constants: none.
+ */
+function weightIds(model: Model): object[] {
+  if (!isLayersModel(model)) return [];
+  return (model as tf.LayersModel).weights.map((w) => (w.read() as unknown as { dataId: object }).dataId);
+}
+
+/**
+ * The model's key and artifacts (`model.save` to memory, once per model and set of weight values), or
+ * why it cannot be saved.
+ */
 function modelEntry(model: Model) {
   let e = modelKeys.get(model as object);
+  const weights = weightIds(model);
+  if (e && (e.weights.length !== weights.length || e.weights.some((id, i) => id !== weights[i]))) e = undefined;
   if (!e) {
     const kind = isLayersModel(model) ? 'layers' : 'graph';
     const artifacts = (async (): Promise<Artifacts> => {
@@ -116,7 +131,7 @@ function modelEntry(model: Model) {
       }
       return { kind, artifacts: captured as tf.io.ModelArtifacts };
     })();
-    e = { key: nextKey++, artifacts };
+    e = { key: nextKey++, artifacts, weights };
     modelKeys.set(model as object, e);
   }
   return e;

@@ -51,6 +51,22 @@ describe.each(['wasm', 'cpu'] as const)('the worker pool on %s', (backend) => {
     expect(poolSize()).toBe(2);
   });
 
+  test('a model whose weights changed (setWeights) after a pooled run is sent again: the pooled result follows the new weights', async () => {
+    const m = randomCnn('fusedGapSoftmax');
+    const run = (workers: number) => smoothGrad(m, x, { samples: 4, batchSize: 2, seed: 5, workers });
+    const [first] = await both(run);
+    const scaled = m.getWeights().map((w) => tf.mul(w, 0.5));
+    m.setWeights(scaled);
+    tf.dispose(scaled);
+    try {
+      const [a, b] = await both(run);
+      expect(Array.from(b)).toEqual(Array.from(a));
+      expect(Array.from(a)).not.toEqual(Array.from(first));
+    } finally {
+      m.dispose();
+    }
+  });
+
   test('a GraphModel is sent as its artifacts: pooled occlusion and Integrated Gradients equal in-process', async () => {
     const graph = await toGraphModel(model);
     const [a, b] = await both((workers) => occlusion(graph, x, { window: 4, stride: 3, batchSize: 4, workers }));
