@@ -154,11 +154,11 @@ class PoolWorker {
   dead: Error | null = null;
   constructor(backend: string, onDeath: () => void) {
     this.worker = new Worker(workerScript(), { workerData: { backend }, env: { ...process.env, SALIENCY_WORKERS: '1' } });
-    this.worker.unref();
     this.worker.on('message', (m: { type: string; id: number; value?: unknown; error?: EncodedError }) => {
       const p = this.pending.get(m.id);
       if (!p) return;
       this.pending.delete(m.id);
+      if (this.pending.size === 0) this.worker.unref();
       if (m.type === 'result') p.resolve(m.value);
       else p.reject(decodeError(m.error as EncodedError));
     });
@@ -171,9 +171,13 @@ class PoolWorker {
     };
     this.worker.on('error', (e) => die(`failed (${e.message})`));
     this.worker.on('exit', (code) => die(`exited with code ${code}`));
+    // Referenced only while it owes a reply: an idle pool keeps no process alive. Last, because adding a
+    // 'message' listener refs the worker's port again.
+    this.worker.unref();
   }
   request(where: string, msg: Record<string, unknown>, what: string, id: number): Promise<unknown> {
     if (this.dead) return Promise.reject(new WorkerError(where, `a worker ${this.dead.message} before ${what}`));
+    if (this.pending.size === 0) this.worker.ref();
     const p = new Promise((resolve, reject) => this.pending.set(id, { resolve, reject, where, what }));
     this.worker.postMessage({ ...msg, id });
     return p;

@@ -5,6 +5,8 @@
  * (`npm run build`): the workers run the built worker script.
  */
 import * as tf from '@tensorflow/tfjs';
+import { spawnSync } from 'child_process';
+import * as path from 'path';
 import { backendInfo, setBackend } from '../../src/backend';
 import { CancelledError, OptionError, TargetError, WorkerError } from '../../src/errors';
 import { integratedGradients } from '../../src/methods/integrated-gradients';
@@ -199,3 +201,22 @@ tf.serialization.registerClass(Scale);
 function killWorkers(): void {
   for (const w of liveWorkers()) void w.terminate();
 }
+
+test('a script that used the pool exits by itself once its work is done (an idle pool keeps no process alive)', () => {
+  const root = path.resolve(__dirname, '..', '..');
+  const script = `
+    const sl = require(${JSON.stringify(path.join(root, 'dist', 'index.js'))});
+    const tf = require(${JSON.stringify(require.resolve('@tensorflow/tfjs'))});
+    (async () => {
+      await sl.setBackend('cpu');
+      const m = tf.sequential({ layers: [tf.layers.conv2d({ inputShape: [8, 8, 1], filters: 2, kernelSize: 3 }), tf.layers.flatten(), tf.layers.dense({ units: 2 })] });
+      const r = await sl.smoothGrad(m, tf.randomUniform([2, 8, 8, 1]), { samples: 4, batchSize: 2, workers: 2 });
+      console.log('pooled ' + sl.poolSize() + ' ' + r.shape.join('x'));
+    })();`;
+  const env = { ...process.env };
+  delete env.SALIENCY_WORKERS;
+  const out = spawnSync(process.execPath, ['-e', script], { env, encoding: 'utf8', timeout: 90_000 });
+  expect(out.signal).toBeNull(); // not killed by the timeout: it exited by itself
+  expect(out.stdout).toContain('pooled 2 2x8x8x1');
+  expect(out.status).toBe(0);
+}, 120_000);
