@@ -253,11 +253,16 @@ export async function pooledSource(where: string, job: PoolJob, size: number, to
   const results: Promise<unknown>[] = [];
   const starts: number[] = [];
   for (let s = 0; s < total; s += batchSize) starts.push(s);
+  // Each batch goes to the worker with the fewest batches in flight (the first such): a worker slowed
+  // by another job, or by its collector, gets fewer batches instead of holding up the end of the run.
+  const inFlight = workers.map(() => 0);
   const dispatch = (i: number) => {
-    const w = workers[i % workers.length];
+    const k = inFlight.indexOf(Math.min(...inFlight));
+    const w = workers[k];
     const s = starts[i], e = Math.min(total, s + batchSize);
-    const r = started[i % workers.length].then(() => w.request(where, { type: 'eval', job: jobId, start: s, end: e }, `evaluating ${where} units [${s}, ${e}) of ${total}`, nextId++));
-    r.catch(() => undefined);
+    inFlight[k]++;
+    const r = started[k].then(() => w.request(where, { type: 'eval', job: jobId, start: s, end: e }, `evaluating ${where} units [${s}, ${e}) of ${total}`, nextId++));
+    r.then(() => inFlight[k]--, () => undefined);
     results[i] = r;
   };
   let dispatched = 0;
