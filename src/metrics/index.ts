@@ -11,3 +11,5 @@ export { sensitivityMax, SENSITIVITY_MAX_DEFAULTS, SENSITIVITY_MAX_OPTIONS } fro
 export type { SensitivityMaxOptions } from './sensitivity';
 export { modelRandomisation, RANDOMISATION_MODES, RANDOMISATION_DEFAULTS, RANDOMISATION_OPTIONS } from './randomisation';
 export type { Randomisation, RandomisationMode, RandomisationOptions } from './randomisation';
+export { road, noisyLinearImpute, ROAD_DEFAULTS, ROAD_OPTIONS, ROAD_FRACTIONS } from './road';
+export type { Road, RoadOptions } from './road';
