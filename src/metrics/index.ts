@@ -13,3 +13,5 @@ export { modelRandomisation, RANDOMISATION_MODES, RANDOMISATION_DEFAULTS, RANDOM
 export type { Randomisation, RandomisationMode, RandomisationOptions } from './randomisation';
 export { road, noisyLinearImpute, ROAD_DEFAULTS, ROAD_OPTIONS, ROAD_FRACTIONS } from './road';
 export type { Road, RoadOptions } from './road';
+export { hogSimilarity, HOG_DEFAULTS } from './hog';
+export type { HogOptions } from './hog';
