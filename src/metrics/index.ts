@@ -15,3 +15,9 @@ export { road, noisyLinearImpute, ROAD_DEFAULTS, ROAD_OPTIONS, ROAD_FRACTIONS } 
 export type { Road, RoadOptions } from './road';
 export { hogSimilarity, HOG_DEFAULTS } from './hog';
 export type { HogOptions } from './hog';
+export { dataRandomisation } from './data-randomisation';
+export type { DataRandomisation, DataRandomisationOptions } from './data-randomisation';
+export { evaluate, evaluateSeeds, formatSeedEvaluation, EVALUATION_MEASURES, EVALUATION_BETTER } from './evaluate';
+export type { Evaluation, EvaluateOptions, EvaluatedMethod, EvaluationDetails, EvaluationMeasure, MeasureOptions, SeedEvaluation } from './evaluate';
+export { evaluationFigures } from './figures';
+export type { EvaluationFigures } from './figures';
