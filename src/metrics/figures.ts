@@ -17,26 +17,27 @@ export interface EvaluationFigures {
 }
 
 /** The figures of an evaluation; see the module comment. */
-export async function evaluationFigures(e: Evaluation, options: { title?: string } = {}): Promise<EvaluationFigures> {
+export async function evaluationFigures(e: Evaluation, options: { title?: string; width?: number; height?: number } = {}): Promise<EvaluationFigures> {
   const prefix = options.title ? `${options.title}: ` : '';
+  const size = { width: options.width ?? 640, height: options.height ?? 420 };
   const curve = async (k: 'deletion' | 'insertion', what: string) => {
     if (!e.measures.includes(k)) return null;
     return lineFigure(e.methods.map((name) => {
       const c = e.details[name][k];
       return { name, x: c?.fractions ?? [], y: c ? meanCurve(c.curves) : [] };
-    }), { title: `${prefix}${k} curves (mean over images)`, xTitle: `fraction of pixels ${what}`, yTitle: 'target score' });
+    }), { title: `${prefix}${k} curves (mean over images)`, xTitle: `fraction of pixels ${what}`, yTitle: 'target score', ...size });
   };
   const roadFigure = e.measures.includes('road')
     ? await lineFigure(e.methods.flatMap((name) => {
       const r = e.details[name].road;
       return r ? [{ name: `${name} MoRF`, x: r.fractions, y: meanCurve(r.morf) }, { name: `${name} LeRF`, x: r.fractions, y: meanCurve(r.lerf) }] : [];
-    }), { title: `${prefix}ROAD curves (mean over images)`, xTitle: 'fraction of pixels removed and imputed', yTitle: 'target score' })
+    }), { title: `${prefix}ROAD curves (mean over images)`, xTitle: 'fraction of pixels removed and imputed', yTitle: 'target score', ...size, height: size.height + 80 })
     : null;
   const cascade = e.measures.includes('randomisation')
     ? await lineFigure(e.methods.map((name) => {
       const r = e.details[name].randomisation;
       return { name, x: r ? r.layers.map((_, k) => k + 1) : [], y: r ? r.spearman.map((s) => s.reduce((a, b) => a + b, 0) / s.length) : [] };
-    }), { title: `${prefix}randomisation cascade (${e.details[e.methods[0]].randomisation?.layers.join(' → ') ?? ''})`, xTitle: 'layers randomised, from the output', yTitle: 'mean Spearman with the trained map' })
+    }), { title: `${prefix}randomisation cascade (${e.details[e.methods[0]].randomisation?.layers.join(' → ') ?? ''})`, xTitle: 'layers randomised, from the output', yTitle: 'mean Spearman with the trained map', ...size })
     : null;
   return { deletion: await curve('deletion', 'deleted'), insertion: await curve('insertion', 'inserted'), road: roadFigure, cascade };
 }

@@ -293,6 +293,7 @@ export async function trainShuffledLabels(name: ShippedModelName, options: Shuff
         await new Promise((resolve) => setImmediate(resolve));
       }
     }
+    await recalibrateBatchNorm(model, d.images);
     // How well it fits the permuted labels, at inference (batch-norm moving statistics).
     const preds: number[] = [];
     for (let b = 0; b < o.images; b += 64) {
@@ -318,5 +319,49 @@ export async function trainShuffledLabels(name: ShippedModelName, options: Shuff
     optimizer.dispose();
     y.dispose();
     disposeDataset(d);
+  }
+}
+
+/**
+ * Sets each batch-normalization layer's moving mean and variance to the mean and (population) variance of
+ * its input over `images` at the model's current weights, layer by layer from the input ("precise BN").
+ * The moving averages that training leaves lag behind weights that moved fast (a memorizing model: 90%
+ * training accuracy in training mode, 37% at inference after 40 epochs), so the inference model is not
+ * the one that fit.
+ */
+async function recalibrateBatchNorm(model: tf.LayersModel, images: tf.Tensor4D, batchSize = 64): Promise<void> {
+  for (const layer of model.layers) {
+    if (layer.getClassName() !== 'BatchNormalization') continue;
+    const sub = tf.model({ inputs: model.inputs, outputs: layer.input as tf.SymbolicTensor });
+    const n = images.shape[0];
+    let sum: Float64Array | null = null;
+    let sumSq: Float64Array | null = null;
+    let count = 0;
+    for (let b = 0; b < n; b += batchSize) {
+      const stats = tf.tidy(() => {
+        const a = sub.predict(images.slice(b, Math.min(batchSize, n - b))) as tf.Tensor;
+        const axes = Array.from({ length: a.rank - 1 }, (_, k) => k);
+        count += a.size / a.shape[a.rank - 1];
+        return tf.stack([tf.sum(a, axes), tf.sum(tf.square(a), axes)]);
+      });
+      const v = await stats.data();
+      stats.dispose();
+      const ch = v.length / 2;
+      sum ??= new Float64Array(ch);
+      sumSq ??= new Float64Array(ch);
+      for (let k = 0; k < ch; k++) {
+        sum[k] += v[k];
+        sumSq[k] += v[ch + k];
+      }
+    }
+    if (!sum || !sumSq) continue;
+    const m = Float32Array.from(sum, (v) => v / count);
+    const s2 = sumSq;
+    const variance = Float32Array.from(m, (mu, k) => Math.max(0, s2[k] / count - mu * mu));
+    const [gamma, beta] = layer.getWeights();
+    const mean = tf.tensor1d(m);
+    const vari = tf.tensor1d(variance);
+    layer.setWeights([gamma, beta, mean, vari]);
+    tf.dispose([mean, vari]);
   }
 }
