@@ -2,8 +2,9 @@
 // Which map to trust on the shipped `shapes` classifier: every measure of src/metrics on seven maps
 // (six methods and a random map), at three seeds (fresh held-out images and fresh perturbation,
 // imputation and randomisation seeds per seed), with the ranks per seed and which hold at every seed.
-// Writes docs/metrics/ranking.md (the table the README shows), docs/metrics/results.json, and PNGs of
-// the curves and the randomisation cascade of the first seed (the plotly figures' fallbacks).
+// Writes docs/metrics/ranking.md (the table the README shows), docs/metrics/results.json, and the
+// plotly figures of the curves and the randomisation cascade of the first seed (`<name>.plotly.json`),
+// drawn to `<name>.png` by plotly.js in Chromium (scripts/render-plotly.js) where it is installed.
 // Needs the build (`npm run build`).  node scripts/evaluate-shipped.js [--n=8] [--seeds=1,2,3] [--out=docs/metrics]
 'use strict';
 const fs = require('fs');
@@ -54,7 +55,17 @@ async function main() {
   fs.writeFileSync(path.join(out, 'ranking.md'), `${table}\n\n${note}. ${stable}.\n`);
   fs.writeFileSync(path.join(out, 'results.json'), JSON.stringify({ note, seeds: e.seeds, methods: e.methods, measures: e.measures, ranks: e.ranks, stable: e.stable, meanTable: e.meanTable, tables: e.runs.map((r) => r.table) }, null, 1));
   const figs = await evaluationFigures(e.runs[0], { title: 'shapes, seed 1' });
-  for (const [name, fig] of Object.entries(figs)) if (fig) fs.writeFileSync(path.join(out, `${name}.png`), Buffer.from(fig.fallback.toPNG()));
+  for (const [name, fig] of Object.entries(figs)) {
+    if (!fig) continue;
+    fs.writeFileSync(path.join(out, `${name}.plotly.json`), JSON.stringify(fig.toJSON()));
+    fs.writeFileSync(path.join(out, `${name}.png`), Buffer.from(fig.fallback.toPNG()));
+  }
+  // With Chromium (and playwright-core) at hand, plotly.js draws the PNGs with axes; else the fallbacks stay.
+  try {
+    await require('./render-plotly').renderDir(out);
+  } catch (err) {
+    console.error(`plotly rendering skipped (${err.message.split('\n')[0]}); the PNGs are the figures' raster fallbacks`);
+  }
   console.log(table);
   console.log(`\n${note}. ${stable}.`);
 }

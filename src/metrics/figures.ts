@@ -37,7 +37,7 @@ export async function evaluationFigures(e: Evaluation, options: { title?: string
     ? await lineFigure(e.methods.map((name) => {
       const r = e.details[name].randomisation;
       return { name, x: r ? r.layers.map((_, k) => k + 1) : [], y: r ? r.spearman.map((s) => s.reduce((a, b) => a + b, 0) / s.length) : [] };
-    }), { title: `${prefix}randomisation cascade (${e.details[e.methods[0]].randomisation?.layers.join(' → ') ?? ''})`, xTitle: 'layers randomised, from the output', yTitle: 'mean Spearman with the trained map', ...size })
+    }), { title: `${prefix}randomisation cascade`, xTitle: `layers randomised from the output (1: ${e.details[e.methods[0]].randomisation?.layers[0] ?? ''} alone)`, yTitle: 'mean Spearman with the trained map', ...size })
     : null;
   return { deletion: await curve('deletion', 'deleted'), insertion: await curve('insertion', 'inserted'), road: roadFigure, cascade };
 }
