@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { CancelledError, ModelError, OptionError } from '../../src/errors';
 import { dataRandomisation } from '../../src/metrics/data-randomisation';
-import { trainShuffledLabels } from '../../src/models/train';
+import { shuffledDataSeed, trainShuffledLabels } from '../../src/models/train';
 import { loadModel } from '../../src/models/load';
 import { data } from '../../src/data';
 import { additiveModel, seeded } from './helpers';
@@ -46,6 +46,17 @@ describe('dataRandomisation', () => {
     const b = await trainShuffledLabels('shapes', { images: 16, epochs: 1, batchSize: 8, seed: 3 });
     const [pa, pb] = [a.model.predict(d.images) as tf.Tensor, b.model.predict(d.images) as tf.Tensor];
     expect(Array.from(await pa.data())).toEqual(Array.from(await pb.data()));
+    // Precise BN: the first batch-norm layer's moving statistics are its input's over the training images.
+    const train = data.shapes({ n: 16, seed: shuffledDataSeed(3), size: 64 });
+    const bn = a.model.getLayer('block1_bn1');
+    const sub = tf.model({ inputs: a.model.inputs, outputs: bn.input as tf.SymbolicTensor });
+    const act = sub.predict(train.images) as tf.Tensor;
+    const { mean, variance } = tf.moments(act, [0, 1, 2]);
+    const [, , movingMean, movingVar] = bn.getWeights();
+    const [m1, m2, v1, v2] = await Promise.all([mean.data(), movingMean.data(), variance.data(), movingVar.data()]);
+    Array.from(m1).forEach((v, k) => expect(m2[k]).toBeCloseTo(v, 4));
+    Array.from(v1).forEach((v, k) => expect(v2[k]).toBeCloseTo(v, 3));
+    tf.dispose([act, mean, variance, train.images, train.labels, train.masks, ...Object.values(train.regions)]);
     tf.dispose([pa, pb, d.images, d.labels, d.masks, ...Object.values(d.regions)]);
     a.model.dispose();
     b.model.dispose();
