@@ -1,6 +1,6 @@
 /**
  * Plotly figures of an evaluation (see ./evaluate), built with viz's `lineFigure`: the mean deletion and
- * insertion curves of each method, the mean ROAD MoRF and LeRF curves, and the randomisation cascade
+ * insertion curves of each method, the mean ROAD MoRF and LeRF curves (one figure each), and the randomisation cascade
  * (mean Spearman correlation with the trained model's map after each layer). Each is a PlotlyFigure
  * (with its PNG fallback) or null when the evaluation did not run that measure.
  */
@@ -12,7 +12,8 @@ const meanCurve = (curves: number[][]) => curves[0].map((_, k) => curves.reduce(
 export interface EvaluationFigures {
   deletion: PlotlyFigure | null;
   insertion: PlotlyFigure | null;
-  road: PlotlyFigure | null;
+  roadMorf: PlotlyFigure | null;
+  roadLerf: PlotlyFigure | null;
   cascade: PlotlyFigure | null;
 }
 
@@ -27,11 +28,11 @@ export async function evaluationFigures(e: Evaluation, options: { title?: string
       return { name, x: c?.fractions ?? [], y: c ? meanCurve(c.curves) : [] };
     }), { title: `${prefix}${k} curves (mean over images)`, xTitle: `fraction of pixels ${what}`, yTitle: 'target score', ...size });
   };
-  const roadFigure = e.measures.includes('road')
-    ? await lineFigure(e.methods.flatMap((name) => {
+  const roadFigure = (order: 'morf' | 'lerf') => e.measures.includes('road')
+    ? lineFigure(e.methods.map((name) => {
       const r = e.details[name].road;
-      return r ? [{ name: `${name} MoRF`, x: r.fractions, y: meanCurve(r.morf) }, { name: `${name} LeRF`, x: r.fractions, y: meanCurve(r.lerf) }] : [];
-    }), { title: `${prefix}ROAD curves (mean over images)`, xTitle: 'fraction of pixels removed and imputed', yTitle: 'target score', ...size, height: size.height + 80 })
+      return { name, x: r?.fractions ?? [], y: r ? meanCurve(r[order]) : [] };
+    }), { title: `${prefix}ROAD, ${order === 'morf' ? 'most' : 'least'} relevant first (mean over images)`, xTitle: 'fraction of pixels removed and imputed', yTitle: 'target score', ...size })
     : null;
   const cascade = e.measures.includes('randomisation')
     ? await lineFigure(e.methods.map((name) => {
@@ -39,5 +40,5 @@ export async function evaluationFigures(e: Evaluation, options: { title?: string
       return { name, x: r ? r.layers.map((_, k) => k + 1) : [], y: r ? r.spearman.map((s) => s.reduce((a, b) => a + b, 0) / s.length) : [] };
     }), { title: `${prefix}randomisation cascade`, xTitle: `layers randomised from the output (1: ${e.details[e.methods[0]].randomisation?.layers[0] ?? ''} alone)`, yTitle: 'mean Spearman with the trained map', ...size })
     : null;
-  return { deletion: await curve('deletion', 'deleted'), insertion: await curve('insertion', 'inserted'), road: roadFigure, cascade };
+  return { deletion: await curve('deletion', 'deleted'), insertion: await curve('insertion', 'inserted'), roadMorf: await roadFigure('morf'), roadLerf: await roadFigure('lerf'), cascade };
 }

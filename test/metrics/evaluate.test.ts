@@ -41,7 +41,8 @@ describe('evaluate', () => {
     const figs = await evaluationFigures(e, { title: 'additive' });
     expect(figs.deletion?.data.map((t) => t.name)).toEqual(e.methods);
     expect((figs.deletion?.data[0].x as number[]).length).toBe(P + 1);
-    expect(figs.road?.data).toHaveLength(6);
+    expect(figs.roadMorf?.data).toHaveLength(3);
+    expect(figs.roadLerf?.data.map((t) => t.name)).toEqual(e.methods);
     expect(figs.cascade?.data).toHaveLength(3);
     expect(figs.cascade?.fallback.toPNG().length).toBeGreaterThan(100);
     x.dispose();
