@@ -5,7 +5,8 @@
 // Writes docs/metrics/ranking.md (the table the README shows), docs/metrics/results.json, and the
 // plotly figures of the curves and the randomisation cascade of the first seed (`<name>.plotly.json`),
 // drawn to `<name>.png` by plotly.js in Chromium (scripts/render-plotly.js) where it is installed.
-// Needs the build (`npm run build`).  node scripts/evaluate-shipped.js [--n=8] [--seeds=1,2,3] [--out=docs/metrics]
+// Needs the build (`npm run build`).
+//   node scripts/evaluate-shipped.js [--n=8] [--seeds=1,2,3] [--reduce=signed|sumAbs|maxAbs|l2] [--out=docs/metrics]
 'use strict';
 const fs = require('fs');
 const path = require('path');
@@ -31,6 +32,7 @@ async function main() {
   const methods = ['saliencyMap', 'gradientTimesInput', 'guidedBackprop', 'integratedGradients', 'smoothGrad', 'gradCam', random];
   const options = {
     methods,
+    reduce: String(args.reduce ?? 'signed'),
     methodOptions: { integratedGradients: { steps: 16 }, smoothGrad: { samples: 8, seed: 1 } },
     measureOptions: {
       deletion: { steps: 32 }, insertion: { steps: 32 },
@@ -51,7 +53,7 @@ async function main() {
   fs.mkdirSync(out, { recursive: true });
   const table = formatSeedEvaluation(e);
   const stable = e.measures.map((k, j) => `${k}: ${e.methods.filter((_, m) => e.stable[m][j]).length}/${e.methods.length} stable`).join('; ');
-  const note = `shapes, ${n} held-out images per seed (data seeds ${e.seeds.map(imageSeed).join(', ')}), seeds ${e.seeds.join(', ')}, backend ${info.name}, ${seconds.toFixed(0)} s`;
+  const note = `shapes, ${n} held-out images per seed (data seeds ${e.seeds.map(imageSeed).join(', ')}), seeds ${e.seeds.join(', ')}, backend ${info.name}, channels reduced by ${options.reduce}, ${seconds.toFixed(0)} s`;
   fs.writeFileSync(path.join(out, 'ranking.md'), `${table}\n\n${note}. ${stable}.\n`);
   fs.writeFileSync(path.join(out, 'results.json'), JSON.stringify({ note, seeds: e.seeds, methods: e.methods, measures: e.measures, ranks: e.ranks, stable: e.stable, meanTable: e.meanTable, tables: e.runs.map((r) => r.table) }, null, 1));
   const figs = await evaluationFigures(e.runs[0], { title: 'shapes, seed 1' });
