@@ -15,11 +15,11 @@ export type { MimeBundle, Displayable, DisplayOptions } from './display';
 export {
   listLayers, defaultCamLayer, isLayersModel, isGraphModel, capture, splitModel, withGradientRules, loadModel, saveModel,
   SHIPPED_MODELS, SHIPPED_MODELS_DIR, SHIPPED_INFO, shippedModelPath, isShippedModelName, buildShippedArchitecture,
-  trainShipped, evaluateShipped, trainingDataSeed, heldOutSeed, registerWasmTrainingKernels,
+  trainShipped, evaluateShipped, trainingDataSeed, heldOutSeed, registerWasmTrainingKernels, trainShuffledLabels, shuffledDataSeed, SHUFFLED_TRAIN_DEFAULTS,
 } from './models';
 export type {
   Model, ScoreFunction, LayerInfo, ListLayersOptions, ForwardOptions, CaptureOptions, Captured, SplitModel, GradientRules, ReluRule, LoadModelOptions, ShippedModelName, ShippedModelInfo,
-  TrainOptions, TrainProgress, TrainResult, HeldOutMetrics,
+  TrainOptions, TrainProgress, TrainResult, HeldOutMetrics, ShuffledTrainOptions, ShuffledFit,
 } from './models';
 export {
   COMMON_DEFAULTS, vanillaGradient, gradientTimesInput, saliencyMap, reduceChannels, CHANNEL_REDUCTIONS, SALIENCY_MAP_DEFAULTS,
@@ -59,9 +59,13 @@ export {
   localisation, LOCALISATION_DEFAULTS, rankCorrelation, ssim, trapezoidAuc, deletion, insertion, DELETION_OPTIONS, INSERTION_OPTIONS,
   infidelity, INFIDELITY_DEFAULTS, INFIDELITY_OPTIONS, sensitivityMax, SENSITIVITY_MAX_DEFAULTS, SENSITIVITY_MAX_OPTIONS,
   modelRandomisation, RANDOMISATION_MODES, RANDOMISATION_DEFAULTS, RANDOMISATION_OPTIONS,
+  road, ROAD_DEFAULTS, ROAD_OPTIONS, ROAD_FRACTIONS, hogSimilarity, HOG_DEFAULTS, dataRandomisation,
+  evaluate, evaluateSeeds, formatSeedEvaluation, EVALUATION_MEASURES, EVALUATION_BETTER, evaluationFigures,
 } from './metrics';
 export type {
   Localisation, LocalisationOptions, SsimOptions, PixelCurve, PixelCurveOptions, InfidelityOptions, SensitivityMaxOptions, Randomisation, RandomisationMode, RandomisationOptions,
+  Road, RoadOptions, HogOptions, DataRandomisation, DataRandomisationOptions, Evaluation, EvaluateOptions, EvaluatedMethod, EvaluationDetails,
+  EvaluationMeasure, MeasureOptions, SeedEvaluation, EvaluationFigures,
 } from './metrics';
 export { data, SHAPE_CLASSES, MAX_STEERING_DEG, MIN_RINGS, MAX_RINGS } from './data';
 export type { ShapeClass, Dataset, DatasetOptions } from './data';

@@ -36,11 +36,15 @@ const VALUES = [
   'localisation', 'LOCALISATION_DEFAULTS', 'rankCorrelation', 'ssim', 'trapezoidAuc', 'deletion', 'insertion', 'DELETION_OPTIONS', 'INSERTION_OPTIONS',
   'infidelity', 'INFIDELITY_DEFAULTS', 'INFIDELITY_OPTIONS', 'sensitivityMax', 'SENSITIVITY_MAX_DEFAULTS', 'SENSITIVITY_MAX_OPTIONS',
   'modelRandomisation', 'RANDOMISATION_MODES', 'RANDOMISATION_DEFAULTS', 'RANDOMISATION_OPTIONS',
+  'road', 'ROAD_DEFAULTS', 'ROAD_OPTIONS', 'ROAD_FRACTIONS', 'hogSimilarity', 'HOG_DEFAULTS', 'dataRandomisation', 'trainShuffledLabels', 'shuffledDataSeed',
+  'SHUFFLED_TRAIN_DEFAULTS', 'evaluate', 'evaluateSeeds', 'formatSeedEvaluation', 'EVALUATION_MEASURES', 'EVALUATION_BETTER', 'evaluationFigures',
 ];
 
 const TYPES = [
   // metrics
   'Localisation', 'LocalisationOptions', 'SsimOptions', 'PixelCurve', 'PixelCurveOptions', 'InfidelityOptions', 'SensitivityMaxOptions', 'Randomisation', 'RandomisationMode', 'RandomisationOptions',
+  'Road', 'RoadOptions', 'HogOptions', 'DataRandomisation', 'DataRandomisationOptions', 'Evaluation', 'EvaluateOptions', 'EvaluatedMethod', 'EvaluationDetails',
+  'EvaluationMeasure', 'MeasureOptions', 'SeedEvaluation', 'EvaluationFigures', 'ShuffledTrainOptions', 'ShuffledFit',
   'DeepLiftOptions',
   'AblationCamOptions', 'AblationCamPartial', 'EigenCamOptions', 'HiResCamOptions', 'XGradCamOptions',
   'ActivationMaximizationOptions', 'ArrayInput', 'Captured', 'CaptureOptions', 'ListLayersOptions', 'AttributionFunction', 'BackendInfo', 'BackendName', 'Baseline', 'BinaryData', 'CamMethodOptions',
