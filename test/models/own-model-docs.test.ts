@@ -48,7 +48,7 @@ describe.each(['wasm', 'cpu'] as const)('the README\'s own-model error, on %s', 
 
   test('a gradient method names the op, the node and what works; occlusion and Score-CAM do work', async () => {
     const { model, made } = await croppingClassifier();
-    const x = tf.randomUniform([1, 8, 8, 3], 0, 1, 'float32', 3);
+    const x = tf.randomUniform([1, 8, 8, 3], 0, 1, 'float32', 3) as tf.Tensor4D;
     const before = tf.memory().numTensors;
     let error: unknown = null;
     try {
