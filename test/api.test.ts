@@ -12,6 +12,8 @@ const INDEX = path.join(__dirname, '..', 'src', 'index.ts');
 
 const VALUES = [
   'DEEP_LIFT_DEFAULTS', 'deepLift', 'deepLiftWithDelta',
+  'featureAblation', 'FEATURE_ABLATION_DEFAULTS', 'shapleyValueSampling', 'SHAPLEY_SAMPLING_DEFAULTS', 'lime', 'LIME_DEFAULTS', 'LIME_DISTANCES',
+  'kernelShap', 'KERNEL_SHAP_DEFAULTS', 'rise', 'RISE_DEFAULTS', 'pixelGroups', 'GROUP_DEFAULTS', 'GROUP_KINDS',
   'ABLATION_CAM_DEFAULTS', 'ablationCam', 'eigenCam', 'eigenGradCam', 'gradCamElementWise', 'hiResCam', 'xGradCam',
   'AmbiguousLayerError', 'BACKENDS', 'BackendError', 'CAM_DEFAULTS', 'CAM_METHOD_DEFAULTS', 'CHANNEL_REDUCTIONS', 'COLORBAR_DEFAULTS', 'COLORMAPS', 'COMMON_DEFAULTS',
   'CancelledError', 'DISPLAY', 'DisplayError', 'GALLERY_DEFAULTS', 'GALLERY_LAYOUTS', 'GUIDED_GRAD_CAM_DEFAULTS', 'IG_BASELINES', 'IG_DEFAULTS',
@@ -42,6 +44,8 @@ const TYPES = [
   // metrics
   'Localisation', 'LocalisationOptions', 'SsimOptions', 'PixelCurve', 'PixelCurveOptions', 'InfidelityOptions', 'SensitivityMaxOptions', 'Randomisation', 'RandomisationMode', 'RandomisationOptions',
   'DeepLiftOptions',
+  'FeatureAblationOptions', 'FeatureAblationPartial', 'ShapleySamplingOptions', 'ShapleySamplingPartial', 'LimeOptions', 'LimePartial', 'LimeDistance',
+  'KernelShapOptions', 'KernelShapPartial', 'RiseOptions', 'RisePartial', 'Groups', 'GroupKind',
   'AblationCamOptions', 'AblationCamPartial', 'EigenCamOptions', 'HiResCamOptions', 'XGradCamOptions',
   'ActivationMaximizationOptions', 'ArrayInput', 'Captured', 'CaptureOptions', 'ListLayersOptions', 'AttributionFunction', 'BackendInfo', 'BackendName', 'Baseline', 'BinaryData', 'CamMethodOptions',
   'CamOptions', 'ChannelReduction', 'ColorbarOptions', 'ColorbarOrientation', 'Colormap', 'ColormapName', 'ColormapSpec', 'Comm', 'CommMessage',

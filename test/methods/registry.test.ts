@@ -60,7 +60,7 @@ describe('method registry', () => {
     expect(wrappable.filter((n) => getMethod(n).reluRule !== null)).toEqual(['vanillaGradient', 'gradientTimesInput', 'guidedBackprop', 'deconvnet']);
     expect(wrappable.filter((n) => getMethod(n).multipliesByInput)).toEqual(['gradientTimesInput', 'integratedGradients', 'deepLift']);
     expect(wrappable.filter((n) => getMethod(n).convergenceDelta)).toEqual(['integratedGradients', 'deepLift']);
-    expect(METHOD_NAMES.filter((n) => getMethod(n).long)).toEqual(['smoothGrad', 'integratedGradients', 'scoreCam', 'ablationCam', 'occlusion']);
+    expect(METHOD_NAMES.filter((n) => getMethod(n).long)).toEqual(['smoothGrad', 'integratedGradients', 'scoreCam', 'ablationCam', 'occlusion', 'featureAblation', 'shapleyValueSampling', 'lime', 'kernelShap', 'rise']);
     for (const name of wrappable) {
       const before = tf.memory().numTensors;
       const direct = await runMethod(name, model, x, small[name] ?? {});
