@@ -39,7 +39,7 @@ export interface PerturbationContext {
   forward: ForwardOptions;
   /** The baseline as a number or a rank-4 tensor (owned by the context). */
   baseline: number | tf.Tensor4D;
-  /** F(x) and F(baseline) per item. */
+  /** F(x) per item, and F(baseline) (0 unless the context was made `withBase`). */
   clean: Float32Array;
   base: Float32Array;
   /** |x|² per item (LIME's distances). */
@@ -47,8 +47,8 @@ export interface PerturbationContext {
   dispose(): void;
 }
 
-/** Checks model, input, options and baseline, fixes each item's target and computes F(x) and F(baseline). The caller disposes it. */
-export async function perturbationContext<D>(where: string, model: Model, input: tf.Tensor4D, specs: OptionSpecs<D>, options: object): Promise<{ ctx: PerturbationContext; o: Resolved<D, PerturbationOptions> }> {
+/** Checks model, input, options and baseline, fixes each item's target and computes F(x) (and F(baseline) `withBase`). The caller disposes it. */
+export async function perturbationContext<D>(where: string, model: Model, input: tf.Tensor4D, specs: OptionSpecs<D>, options: object, withBase = false): Promise<{ ctx: PerturbationContext; o: Resolved<D, PerturbationOptions> }> {
   checkModel(where, model);
   const o = resolveOptions(where, specs, options) as Resolved<D, PerturbationOptions>;
   // Every such method's specs extend COMMON_OPTIONS (target, preSoftmax) and carry `baseline`.
@@ -62,10 +62,11 @@ export async function perturbationContext<D>(where: string, model: Model, input:
     const target = await resolveTarget(where, model, x, common.target, forward);
     const n = x.shape[0];
     const items = Array.from({ length: n }, (_, i) => i);
+    // F(x) and |x|², and F(baseline) when the method needs it (Shapley sampling); 0 otherwise.
     const both = tf.tidy(() => {
-      const filled = tf.add(tf.mul(x, 0), baseline) as tf.Tensor4D;
       const select = rowSelector(where, target, items);
-      return tf.concat([select(forwardScores(where, model, x, forward)), select(forwardScores(where, model, filled, forward)), tf.sum(tf.square(x), [1, 2, 3])]);
+      const base = withBase ? select(forwardScores(where, model, tf.add(tf.mul(x, 0), baseline) as tf.Tensor4D, forward)) : tf.zeros([n]);
+      return tf.concat([select(forwardScores(where, model, x, forward)), base, tf.sum(tf.square(x), [1, 2, 3])]);
     });
     const values = await both.data();
     both.dispose();

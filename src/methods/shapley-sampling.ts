@@ -58,7 +58,7 @@ export const SHAPLEY_SAMPLING_OPTIONS = extendSpecs(COMMON_OPTIONS, SHAPLEY_SAMP
  */
 export async function shapleyValueSampling(model: Model, input: tf.Tensor4D, options: ShapleySamplingOptions = {}): Promise<tf.Tensor3D> {
   const where = 'shapleyValueSampling';
-  const { ctx, o } = await perturbationContext(where, model, input, SHAPLEY_SAMPLING_OPTIONS, options);
+  const { ctx, o } = await perturbationContext(where, model, input, SHAPLEY_SAMPLING_OPTIONS, options, true);
   try {
     const groups = await resolveGroups(where, ctx.x, o);
     const seed = runSeed(o.seed);

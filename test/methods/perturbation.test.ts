@@ -284,15 +284,20 @@ describe.each(['cpu', 'wasm'] as const)('perturbation methods on %s', (backend) 
     few.dispose();
     const exact = exactShapley(await subsetValues(f, values, 0, 1));
     const errors: number[] = [];
-    for (const samples of [12, 3000, 30000]) {
+    // 30000 samples take seconds on the pure-JavaScript cpu backend: there the estimate stops at 3000.
+    const counts = backend === 'wasm' ? [12, 3000, 30000] : [12, 3000];
+    for (const samples of counts) {
       const map = await kernelShap(f, x, { ...grid, target: 1, samples, seed: 2, batchSize: 1024 });
       errors.push(maxAbsErr(await perGroup(map), exact) / maxAbs(exact));
       map.dispose();
     }
     // A Monte Carlo estimate: the error shrinks about as 1/√samples (a strong three-way interaction here).
-    expect(errors[2]).toBeLessThan(0.04);
-    expect(errors[2]).toBeLessThan(errors[1]);
+    expect(errors[1]).toBeLessThan(0.08);
     expect(errors[1]).toBeLessThan(errors[0]);
+    if (backend === 'wasm') {
+      expect(errors[2]).toBeLessThan(0.04);
+      expect(errors[2]).toBeLessThan(errors[1]);
+    }
     expect(tf.memory().numTensors).toBe(before);
     x.dispose();
     model.dispose();
@@ -318,7 +323,7 @@ describe.each(['cpu', 'wasm'] as const)('perturbation methods on %s', (backend) 
       map.dispose();
       const rows = Array.from({ length: 40 }, (_, t) => {
         const next = drawRandom(8, t);
-        const z = [0, 1, 2, 3].map(() => (next() < 0.5 ? 1 : 0));
+        const z: number[] = [0, 1, 2, 3].map(() => (next() < 0.5 ? 1 : 0));
         const s = z.reduce((a, on, g) => a | (on << g), 0);
         let kept = 0;
         for (let p = 0; p < H * W * C; p++) if (z[QUADRANTS[Math.floor(p / C)]]) kept += values[p] * values[p];
