@@ -264,7 +264,7 @@ export async function resolveGroups(where: string, x: tf.Tensor4D, o: GroupOptio
   const groups = checkGroupsValue(where, o.groups);
   if (groups === 'grid') {
     const labels = gridGroups(h, w, o.segments);
-    const count = Math.max(...labels) + 1;
+    const count = labels[labels.length - 1] + 1;
     return { labels: new Array(n).fill(labels), counts: new Array(n).fill(count) };
   }
   if (groups === 'slic') {
