@@ -99,5 +99,5 @@ test('the report opens in Chromium with every image shown and every plotly figur
     await context?.close();
     fs.rmSync(profile, { recursive: true, force: true });
   }
-  // 24 methods × 3 models of pictures: 83 s measured at load 7 on 2 shared cores, and over 120 s once.
+  // 26 methods × 3 models of pictures: 83 s measured at load 7 on 2 shared cores, and over 120 s once.
 }, 240_000);
