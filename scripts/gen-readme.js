@@ -55,6 +55,8 @@ function showValid(o) {
       return [...o.choices.map((c) => code(`'${c}'`)), 'a number', 'a tensor broadcastable to the input'].join(', ');
     case 'workers':
       return `${code("'auto'")} or an integer from 1 to 256`;
+    case 'groups':
+      return [...o.choices.map((c) => code(`'${c}'`)), 'an integer tensor `[H,W]` or `[N,H,W]` of labels'].join(', ');
     default:
       throw new Error(`gen-readme: unknown option type ${o.type}`);
   }

@@ -29,6 +29,8 @@ export {
   scoreCam, SCORE_CAM_DEFAULTS, ablationCam, ABLATION_CAM_DEFAULTS, cam, CAM_METHOD_DEFAULTS, guidedGradCam, GUIDED_GRAD_CAM_DEFAULTS,
   occlusion, occlusionContext, planOcclusion, runOcclusion, evaluateDrops, aggregateOcclusion, OCCLUSION_DEFAULTS, layerActivations,
   OCCLUSION_ALGORITHMS, occlusionEvaluator, incrementalUnsupported,
+  featureAblation, FEATURE_ABLATION_DEFAULTS, shapleyValueSampling, SHAPLEY_SAMPLING_DEFAULTS, lime, LIME_DEFAULTS, LIME_DISTANCES,
+  kernelShap, KERNEL_SHAP_DEFAULTS, rise, RISE_DEFAULTS, pixelGroups, GROUP_DEFAULTS, GROUP_KINDS,
   METHODS, METHOD_NAMES, getMethod, runMethod, parseMethodOptions, methodOptionsFromJSON,
   activationMaximization, filterGallery, featureInversion, deepDream, STEP_SCHEDULES, PARAMETERIZATIONS, gaussianBlur,
 } from './methods';
@@ -38,6 +40,8 @@ export type {
   IntegratedGradientsOptions, IntegratedGradientsPartial, IntegrationMethod, Baseline, DeepLiftOptions,
   CamOptions, GradCamOptions, GradCamPlusPlusOptions, LayerCamOptions, XGradCamOptions, HiResCamOptions, EigenCamOptions, ScoreCamOptions, ScoreCamPartial,
   AblationCamOptions, AblationCamPartial, CamMethodOptions, GuidedGradCamOptions,
+  FeatureAblationOptions, FeatureAblationPartial, ShapleySamplingOptions, ShapleySamplingPartial, LimeOptions, LimePartial, LimeDistance,
+  KernelShapOptions, KernelShapPartial, RiseOptions, RisePartial, Groups, GroupKind,
   OcclusionOptions, OcclusionPartial, OcclusionContext, OcclusionPlan, OcclusionEvaluator, RunOcclusionOptions, OcclusionAlgorithm,
   LayerActivationsOptions, LayerActivation, MethodInfo, MethodOption, MethodCapabilities, OptionType,
   ActivationMaximizationOptions, FilterGalleryOptions, FeatureInversionOptions, DeepDreamOptions, OptimizeOptions,

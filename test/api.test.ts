@@ -12,6 +12,8 @@ const INDEX = path.join(__dirname, '..', 'src', 'index.ts');
 
 const VALUES = [
   'DEEP_LIFT_DEFAULTS', 'deepLift', 'deepLiftWithDelta',
+  'featureAblation', 'FEATURE_ABLATION_DEFAULTS', 'shapleyValueSampling', 'SHAPLEY_SAMPLING_DEFAULTS', 'lime', 'LIME_DEFAULTS', 'LIME_DISTANCES',
+  'kernelShap', 'KERNEL_SHAP_DEFAULTS', 'rise', 'RISE_DEFAULTS', 'pixelGroups', 'GROUP_DEFAULTS', 'GROUP_KINDS',
   'ABLATION_CAM_DEFAULTS', 'ablationCam', 'eigenCam', 'eigenGradCam', 'gradCamElementWise', 'hiResCam', 'xGradCam',
   'AmbiguousLayerError', 'BACKENDS', 'BackendError', 'CAM_DEFAULTS', 'CAM_METHOD_DEFAULTS', 'CHANNEL_REDUCTIONS', 'COLORBAR_DEFAULTS', 'COLORMAPS', 'COMMON_DEFAULTS',
   'CancelledError', 'DISPLAY', 'DisplayError', 'GALLERY_DEFAULTS', 'GALLERY_LAYOUTS', 'GUIDED_GRAD_CAM_DEFAULTS', 'IG_BASELINES', 'IG_DEFAULTS',
@@ -46,6 +48,8 @@ const TYPES = [
   'Road', 'RoadOptions', 'HogOptions', 'DataRandomisation', 'DataRandomisationOptions', 'Evaluation', 'EvaluateOptions', 'EvaluatedMethod', 'EvaluationDetails',
   'EvaluationMeasure', 'MeasureOptions', 'SeedEvaluation', 'EvaluationFigures', 'ShuffledTrainOptions', 'ShuffledFit',
   'DeepLiftOptions',
+  'FeatureAblationOptions', 'FeatureAblationPartial', 'ShapleySamplingOptions', 'ShapleySamplingPartial', 'LimeOptions', 'LimePartial', 'LimeDistance',
+  'KernelShapOptions', 'KernelShapPartial', 'RiseOptions', 'RisePartial', 'Groups', 'GroupKind',
   'AblationCamOptions', 'AblationCamPartial', 'EigenCamOptions', 'HiResCamOptions', 'XGradCamOptions',
   'ActivationMaximizationOptions', 'ArrayInput', 'Captured', 'CaptureOptions', 'ListLayersOptions', 'AttributionFunction', 'BackendInfo', 'BackendName', 'Baseline', 'BinaryData', 'CamMethodOptions',
   'CamOptions', 'ChannelReduction', 'ColorbarOptions', 'ColorbarOrientation', 'Colormap', 'ColormapName', 'ColormapSpec', 'Comm', 'CommMessage',
