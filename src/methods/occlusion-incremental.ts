@@ -227,6 +227,8 @@ function windowOf(state: State, padded: tf.Tensor4D, items: number[], i0: number
     if (hin === height && win === width && i0.every((v) => v === 0) && j0.every((v) => v === 0)) return state.t as tf.Tensor4D;
     return crop(tf.pad(state.t as tf.Tensor4D, PAD1, padValue), own, i0, j0, hin, win, padValue);
   }
+  // The changed window itself (a per-pixel layer, a 1×1 convolution): nothing to paste.
+  if (hin === state.h && win === state.w && i0.every((v, i) => v === state.r0[i]) && j0.every((v, i) => v === state.c0[i])) return state.t as tf.Tensor4D;
   // keep: 1 where the window reads the clean activation (or the padding), 0 inside the changed window.
   const keep = new Float32Array(b * hin * win);
   let k = 0;
