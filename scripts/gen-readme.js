@@ -51,6 +51,8 @@ function showValid(o) {
       return [...o.choices.map((c) => code(`'${c}'`)), 'a number', 'a tensor broadcastable to the input'].join(', ');
     case 'workers':
       return `${code("'auto'")} or an integer from 1 to 256`;
+    case 'fields':
+      return `an object: ${Object.values(o.fields).map((f) => `${code(f.name)} (${showValid(f)})`).join(', ')}`;
     default:
       throw new Error(`gen-readme: unknown option type ${o.type}`);
   }
