@@ -411,3 +411,62 @@ export function incrementalEvaluator(structure: IncrementalStructure, approx: In
   };
   return { evaluate, dispose: release };
 }
+
+/** One layer's changed window for one occluding patch (see `changedWindows`). */
+export interface ChangedWindow {
+  layer: string;
+  /** The layer's output height and width. */
+  size: [number, number];
+  /** The changed window: top row, left column, height, width; the whole map once `full`. */
+  window: [number, number, number, number];
+  /** The layer is recomputed in full from here on (the window covers the map, or the layer is not windowed). */
+  full: boolean;
+}
+
+/**
+ * The changed window of each layer's output when the input rows [top, top + patch[0]) × columns
+ * [left, left + patch[1]) are occluded, as the incremental evaluator computes it (with `tau`, Krypton's
+ * threshold, as `approximate.tau`): for pictures and documentation. Throws a plain Error on a model that
+ * cannot be walked (see `incrementalUnsupported`).
+ */
+export function changedWindows(model: Model, patch: [number, number], top: number, left: number, tau: number | null = null): ChangedWindow[] {
+  const s = incrementalStructure(model);
+  if (typeof s === 'string') throw new Error(s);
+  type Box = { r0: number; c0: number; h: number; w: number; full: boolean };
+  const boxes = new Map<number, Box>([[s.input, { r0: top, c0: left, h: patch[0], w: patch[1], full: false }]]);
+  const shapes = new Map<number, number[]>();
+  const m = model as tf.LayersModel;
+  shapes.set(s.input, m.inputs[0].shape as number[]);
+  const out: ChangedWindow[] = [];
+  for (const step of s.steps) {
+    const shape = step.layer.outputShape as number[];
+    shapes.set(step.output, shape);
+    const [height, width] = shape.length === 4 ? [shape[1], shape[2]] : [1, 1];
+    const whole: Box = { r0: 0, c0: 0, h: height, w: width, full: true };
+    let box: Box;
+    if (step.kind === 'full') box = whole;
+    else if (step.kind === 'local') {
+      const b = boxes.get(step.input) as Box;
+      const inShape = shapes.get(step.input) as number[];
+      if (b.full) box = whole;
+      else {
+        const { kernel, stride, dilation, padding } = step.geometry;
+        const cap = (side: number) => (tau === null ? Infinity : Math.ceil(tau * side));
+        const rows = propagate([b.r0], b.h, kernel[0], stride[0], dilation[0], padBefore(inShape[1], kernel[0], stride[0], dilation[0], padding, 0), height, cap(height));
+        const cols = propagate([b.c0], b.w, kernel[1], stride[1], dilation[1], padBefore(inShape[2], kernel[1], stride[1], dilation[1], padding, 1), width, cap(width));
+        box = rows.out === height && cols.out === width ? whole : { r0: rows.o0[0], c0: cols.o0[0], h: rows.out, w: cols.out, full: false };
+      }
+    } else {
+      const bs = step.inputs.map((id) => boxes.get(id) as Box);
+      if (bs.some((b) => b.full)) box = whole;
+      else {
+        const [y0, y1] = [Math.min(...bs.map((b) => b.r0)), Math.max(...bs.map((b) => b.r0 + b.h))];
+        const [x0, x1] = [Math.min(...bs.map((b) => b.c0)), Math.max(...bs.map((b) => b.c0 + b.w))];
+        box = y1 - y0 === height && x1 - x0 === width ? whole : { r0: y0, c0: x0, h: y1 - y0, w: x1 - x0, full: false };
+      }
+    }
+    boxes.set(step.output, box);
+    out.push({ layer: step.layer.name, size: [height, width], window: [box.r0, box.c0, box.h, box.w], full: box.full });
+  }
+  return out;
+}

@@ -5,6 +5,7 @@ import { OptionError } from '../../src/errors';
 import { occlusion, occlusionContext, planOcclusion, runOcclusion, evaluateDrops } from '../../src/methods/occlusion';
 import { loadModel } from '../../src/models/load';
 import { heldOutSeed } from '../../src/models/train';
+import { changedWindows } from '../../src/methods/occlusion-incremental';
 import { toGraphModel } from '../fixtures/graph-model';
 import { randomCnn, randomInput } from '../reference/models';
 
@@ -105,4 +106,23 @@ describe.each(['cpu', 'wasm'] as const)('occlusion approximations on %s', (backe
     context.dispose();
     plan.dispose();
   });
+});
+
+test('changedWindows: each layer grows the window by its halo and divides by its stride; tau cuts it, centred', () => {
+  const model = tf.sequential({ layers: [
+    tf.layers.conv2d({ inputShape: [16, 16, 1], filters: 1, kernelSize: 3, padding: 'same' }),
+    tf.layers.maxPooling2d({ poolSize: 2 }),
+    tf.layers.conv2d({ filters: 1, kernelSize: 5, padding: 'same' }),
+    tf.layers.flatten(),
+    tf.layers.dense({ units: 2 }),
+  ] });
+  // Rows and columns [6, 10): conv 3×3 → [5, 11); pool 2 → [2, 6); conv 5×5 on 8×8 → [0, 8), the whole map.
+  const exact = changedWindows(model, [4, 4], 6, 6);
+  expect(exact.map((w) => [w.size, w.window, w.full])).toEqual([
+    [[16, 16], [5, 5, 6, 6], false], [[8, 8], [2, 2, 4, 4], false], [[8, 8], [0, 0, 8, 8], true], [[1, 1], [0, 0, 1, 1], true], [[1, 1], [0, 0, 1, 1], true],
+  ]);
+  // τ 0.5: at most ⌈0.5 · 16⌉ = 8 (no cut), 4 (no cut), then 4 of the 8 rows [0, 8), centred: [2, 6).
+  const cut = changedWindows(model, [4, 4], 6, 6, 0.5);
+  expect(cut.slice(0, 3).map((w) => [w.window, w.full])).toEqual([[[5, 5, 6, 6], false], [[2, 2, 4, 4], false], [[2, 2, 4, 4], false]]);
+  model.dispose();
 });
