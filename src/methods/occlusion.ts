@@ -462,7 +462,7 @@ async function runDrillDown(context: OcclusionContext, plan: OcclusionPlan, o: R
 
 /**
  * Occlusion map `[N,H,W]`: per pixel, the mean score drop over the windows covering it. The caller owns
- * the result. Options: OCCLUSION_OPTIONS (window, stride, baseline, algorithm, target, preSoftmax, batchSize),
+ * the result. Options: OCCLUSION_OPTIONS (window, stride, baseline, algorithm, approximate, drillDown, target, preSoftmax, batchSize),
  * `onProgress(done, total)` in occluded images, `onPartial` (see OcclusionPartial), `signal` (default:
  * the kernel's) stops between batches with an error named "AbortError".
  */
