@@ -57,6 +57,8 @@ function showValid(o) {
       return `${code("'auto'")} or an integer from 1 to 256`;
     case 'groups':
       return [...o.choices.map((c) => code(`'${c}'`)), 'an integer tensor `[H,W]` or `[N,H,W]` of labels'].join(', ');
+    case 'fields':
+      return `an object: ${Object.values(o.fields).map((f) => `${code(f.name)} (${showValid(f)})`).join(', ')}`;
     default:
       throw new Error(`gen-readme: unknown option type ${o.type}`);
   }

@@ -15,7 +15,7 @@ export interface MethodFlag extends FlagSpec {
 }
 
 const PLACEHOLDER: Record<MethodOption['type'], string | undefined> = {
-  integer: 'N', number: 'X', boolean: undefined, choice: 'NAME', layer: 'LAYER', target: 'T', window: 'N|H,W', baseline: 'B', workers: 'N|auto', groups: 'NAME',
+  integer: 'N', number: 'X', boolean: undefined, choice: 'NAME', layer: 'LAYER', target: 'T', window: 'N|H,W', baseline: 'B', workers: 'N|auto', groups: 'NAME', fields: 'K=V,...',
 };
 
 /** The flags of `method`'s options; `reserved` are flag names the command itself uses. */
@@ -89,6 +89,20 @@ export function parseOptionText(where: string, flag: MethodFlag, text: string | 
     case 'workers':
       return text === 'auto' ? text : intFlag(where, name, text, 1, 256);
     case 'groups': return checkChoice(where, name, text, option.choices ?? []);
+    case 'fields': {
+      // --approximate tau=0.5,drill-down=0.25: each field by its own type, named --flag.field in errors.
+      const fields = Object.values(option.fields ?? {});
+      const out: Record<string, unknown> = {};
+      for (const part of text.split(',').map((p) => p.trim()).filter(Boolean)) {
+        const [key, value, ...rest] = part.split('=').map((p) => p.trim());
+        const field = fields.find((f) => f.name === key || kebab(f.name) === key);
+        if (value === undefined || rest.length > 0 || !field) {
+          throw new UsageError(where, `${name} needs field=value pairs separated by commas (fields: ${fields.map((f) => kebab(f.name)).join(', ')}), got ${JSON.stringify(text)}`);
+        }
+        out[field.name] = parseOptionText(where, { ...flag, name: `${flag.name}.${kebab(field.name)}`, option: field }, value);
+      }
+      return out;
+    }
   }
 }
 

@@ -168,13 +168,18 @@ function padBefore(size: number, kernel: number, stride: number, dilation: numbe
 
 /**
  * Per image, the output range changed by input range [a, a + len) along one axis, as one size for the
- * batch (the largest; starts shifted so that the range stays inside [0, outSize)), and the input range
- * needed to compute it.
+ * batch (the largest, at most `cap`; starts shifted so that the range stays inside [0, outSize)), and
+ * the input range needed to compute it. A range longer than `cap` (projective-field threshold) is cut to
+ * `cap`, centred on the exact range: the cut-off values are taken as unchanged (an approximation).
  */
-function propagate(a: number[], len: number, k: number, s: number, d: number, pb: number, outSize: number): { o0: number[]; out: number; i0: number[]; inLen: number } {
-  const lo = a.map((v) => Math.max(0, Math.ceil((v + pb - (k - 1) * d) / s)));
+function propagate(a: number[], len: number, k: number, s: number, d: number, pb: number, outSize: number, cap = Infinity): { o0: number[]; out: number; i0: number[]; inLen: number } {
+  let lo = a.map((v) => Math.max(0, Math.ceil((v + pb - (k - 1) * d) / s)));
   const hi = a.map((v) => Math.min(outSize, Math.floor((v + len - 1 + pb) / s) + 1));
-  const out = Math.max(1, ...lo.map((l, i) => hi[i] - l));
+  let out = Math.max(1, ...lo.map((l, i) => hi[i] - l));
+  if (out > cap) {
+    out = Math.max(1, cap);
+    lo = lo.map((l, i) => (hi[i] - l > out ? Math.floor((l + hi[i] - out) / 2) : l));
+  }
   const o0 = lo.map((l) => Math.max(0, Math.min(l, outSize - out)));
   return { o0, out, i0: o0.map((o) => o * s - pb), inLen: (out - 1) * s + (k - 1) * d + 1 };
 }
@@ -182,47 +187,97 @@ function propagate(a: number[], len: number, k: number, s: number, d: number, pb
 /** Shifts a range start so that [start, start + len) stays inside [0, size). */
 const inside = (start: number, len: number, size: number) => Math.max(0, Math.min(start, size - len));
 
+/** One pixel of padding on each side of the height and the width. */
+const PAD1: [number, number][] = [[0, 0], [1, 1], [1, 1], [0, 0]];
+
+/**
+ * A box a hundredth of a pixel longer than the crop: a scale of exactly 1 takes a shortcut in the wasm
+ * kernel (tfjs 4.22) that reads columns from 0, ignoring the box's left edge; nearest-neighbour sampling
+ * still lands on the same pixels.
+ */
+const SKEW = 0.01;
+
+/**
+ * Per image b, rows [i0[b], i0[b] + h) × columns [j0[b], j0[b] + w) of image `boxInd[b]` of `src`, a map
+ * padded by one pixel of `fill` on each side (coordinates are those of the unpadded map), `[B,h,w,C]`,
+ * `fill` outside. One cropAndResize with nearest-neighbour sampling at whole-pixel coordinates: a copy,
+ * fast on every backend (wasm's gather, slice and tile are not), and exact: the one-pixel border makes a
+ * sample that float rounding puts a hair outside the map read `fill` either way. Inside tf.tidy.
+ */
+function crop(src: tf.Tensor4D, boxInd: number[], i0: number[], j0: number[], h: number, w: number, fill: number): tf.Tensor4D {
+  const b = boxInd.length;
+  const dy = src.shape[1] - 1;
+  const dx = src.shape[2] - 1;
+  const boxes = new Float32Array(4 * b);
+  for (let i = 0; i < b; i++) boxes.set([(i0[i] + 1) / dy, (j0[i] + 1) / dx, (i0[i] + h + SKEW) / dy, (j0[i] + w + SKEW) / dx], 4 * i);
+  return tf.image.cropAndResize(src, tf.tensor2d(boxes, [b, 4]), tf.tensor1d(boxInd, 'int32'), [h, w], 'nearest', fill);
+}
+
 /**
  * The window [i0, i0 + hin) × [j0, j0 + win) of a state, per image, `[B,hin,win,C]`: the changed values
- * inside the image's changed window, the clean activation `clean` (`[N,H,W,C]`) elsewhere, `padValue`
- * outside the map. Inside tf.tidy.
+ * inside the image's changed window, the clean activation elsewhere (`padded`: `[N,H+2,W+2,C]`, the clean
+ * activation with one pixel of `padValue` around it), `padValue` outside the map. Inside tf.tidy.
  */
-function windowOf(state: State, clean: tf.Tensor, items: number[], i0: number[], j0: number[], hin: number, win: number, padValue: number): tf.Tensor4D {
-  const [n, height, width, channels] = clean.shape as number[];
+function windowOf(state: State, padded: tf.Tensor4D, items: number[], i0: number[], j0: number[], hin: number, win: number, padValue: number): tf.Tensor4D {
+  const [, ph, pw] = padded.shape;
+  const [height, width] = [ph - 2, pw - 2];
   const b = items.length;
-  if (state.full && hin === height && win === width && i0.every((v) => v === 0) && j0.every((v) => v === 0)) return state.t as tf.Tensor4D;
-  const cleanRows = state.full ? 0 : n * height * width;
-  const regionRows = state.full ? b * height * width : b * state.h * state.w;
-  const pad = cleanRows + regionRows;
-  const index = new Int32Array(b * hin * win);
+  const own = items.map((_, i) => i);
+  if (state.full) {
+    if (hin === height && win === width && i0.every((v) => v === 0) && j0.every((v) => v === 0)) return state.t as tf.Tensor4D;
+    return crop(tf.pad(state.t as tf.Tensor4D, PAD1, padValue), own, i0, j0, hin, win, padValue);
+  }
+  // The changed window itself (a per-pixel layer, a 1×1 convolution): nothing to paste.
+  if (hin === state.h && win === state.w && i0.every((v, i) => v === state.r0[i]) && j0.every((v, i) => v === state.c0[i])) return state.t as tf.Tensor4D;
+  // keep: 1 where the window reads the clean activation (or the padding), 0 inside the changed window.
+  const keep = new Float32Array(b * hin * win);
   let k = 0;
+  let kept = 0;
   for (let i = 0; i < b; i++) {
     for (let y = i0[i]; y < i0[i] + hin; y++) {
+      const rowIn = y >= state.r0[i] && y < state.r0[i] + state.h;
       for (let x = j0[i]; x < j0[i] + win; x++, k++) {
-        if (y < 0 || y >= height || x < 0 || x >= width) index[k] = pad;
-        else if (state.full) index[k] = (i * height + y) * width + x;
-        else {
-          const ry = y - state.r0[i];
-          const rx = x - state.c0[i];
-          index[k] = ry >= 0 && ry < state.h && rx >= 0 && rx < state.w ? cleanRows + (i * state.h + ry) * state.w + rx : (items[i] * height + y) * width + x;
-        }
+        const changed = rowIn && x >= state.c0[i] && x < state.c0[i] + state.w;
+        keep[k] = changed ? 0 : 1;
+        kept += changed ? 0 : 1;
       }
     }
   }
-  const parts = [...(state.full ? [] : [tf.reshape(clean, [cleanRows, channels])]), tf.reshape(state.t, [regionRows, channels]), tf.fill([1, channels], padValue)];
-  return tf.reshape(tf.gather(tf.concat(parts), tf.tensor1d(index, 'int32')), [b, hin, win, channels]) as tf.Tensor4D;
+  if (kept === keep.length) return crop(padded, items, i0, j0, hin, win, padValue);
+  const changed = crop(tf.pad(state.t as tf.Tensor4D, PAD1, 0), own, i0.map((v, i) => v - state.r0[i]), j0.map((v, i) => v - state.c0[i]), hin, win, 0);
+  if (kept === 0) return changed;
+  // clean × 1 + 0 outside the changed window, clean × 0 + changed inside: exact (the clean values read
+  // inside the changed window lie in the map, so are finite, even where the padding is −∞).
+  return tf.add(tf.mul(crop(padded, items, i0, j0, hin, win, padValue), tf.tensor4d(keep, [b, hin, win, 1])), changed);
 }
 
 const fullState = (t: tf.Tensor): State => ({ t, full: true, r0: [], c0: [], h: 0, w: 0 });
 
-/** Runs the steps on a batch whose input is `start`; fills `clean` when `cleanOut` is given. Inside tf.tidy. */
-function walk(s: IncrementalStructure, start: State, items: number[], clean: Map<number, tf.Tensor> | null, preSoftmax: boolean, cleanOut?: Map<number, tf.Tensor>): tf.Tensor {
+/** The clean activations an evaluator keeps: each 4-D one padded by one pixel of 0 (`zero`), and of −∞ where max pooling with 'same' padding reads it (`negInf`). */
+interface CleanMaps {
+  zero: Map<number, tf.Tensor4D>;
+  negInf: Map<number, tf.Tensor4D>;
+}
+
+/** The padded clean activation of a tensor for a pad value. */
+function cleanOf(clean: CleanMaps, id: number, padValue: number): tf.Tensor4D {
+  return (padValue === 0 ? clean.zero : clean.negInf).get(id) as tf.Tensor4D;
+}
+
+/** Approximation settings of the incremental evaluator. */
+export interface IncrementalApproximation {
+  /** Projective-field threshold τ in (0, 1]: a layer's changed window is at most ⌈τ · side⌉ along each axis. Null: exact. */
+  tau: number | null;
+}
+
+/** Runs the steps on a batch whose input is `start`; fills `cleanOut` (the activations, unpadded) when given. Inside tf.tidy. */
+function walk(s: IncrementalStructure, start: State, items: number[], clean: CleanMaps | null, preSoftmax: boolean, approx: IncrementalApproximation, cleanOut?: Map<number, tf.Tensor>): tf.Tensor {
   const states = new Map<number, State>([[s.input, start]]);
   const full = (id: number): tf.Tensor => {
     const st = states.get(id) as State;
     if (st.full) return st.t;
-    const c = clean?.get(id) as tf.Tensor;
-    return windowOf(st, c, items, items.map(() => 0), items.map(() => 0), c.shape[1] as number, c.shape[2] as number, 0);
+    const c = cleanOf(clean as CleanMaps, id, 0);
+    return windowOf(st, c, items, items.map(() => 0), items.map(() => 0), c.shape[1] - 2, c.shape[2] - 2, 0);
   };
   for (const step of s.steps) {
     let next: State;
@@ -233,15 +288,18 @@ function walk(s: IncrementalStructure, start: State, items: number[], clean: Map
       const st = states.get(step.input) as State;
       if (st.full) next = fullState(applyLayer(step.layer, st.t, false));
       else {
-        const c = clean?.get(step.input) as tf.Tensor;
-        const [, height, width] = c.shape as number[];
         const { kernel, stride, dilation, padding, padValue, asValid, identity } = step.geometry;
-        const outShape = (clean?.get(step.output) as tf.Tensor).shape as number[];
-        const rows = propagate(st.r0, st.h, kernel[0], stride[0], dilation[0], padBefore(height, kernel[0], stride[0], dilation[0], padding, 0), outShape[1]);
-        const cols = propagate(st.c0, st.w, kernel[1], stride[1], dilation[1], padBefore(width, kernel[1], stride[1], dilation[1], padding, 1), outShape[2]);
+        const c = cleanOf(clean as CleanMaps, step.input, padValue);
+        const [height, width] = [c.shape[1] - 2, c.shape[2] - 2];
+        const outShape = cleanOf(clean as CleanMaps, step.output, 0).shape;
+        const [outH, outW] = [outShape[1] - 2, outShape[2] - 2];
+        const cap = (side: number) => (approx.tau === null ? Infinity : Math.ceil(approx.tau * side));
+        const rows = propagate(st.r0, st.h, kernel[0], stride[0], dilation[0], padBefore(height, kernel[0], stride[0], dilation[0], padding, 0), outH, cap(outH));
+        const cols = propagate(st.c0, st.w, kernel[1], stride[1], dilation[1], padBefore(width, kernel[1], stride[1], dilation[1], padding, 1), outW, cap(outW));
         const win = windowOf(st, c, items, rows.i0, cols.i0, rows.inLen, cols.inLen, padValue);
         const t = identity ? win : applyLayer(step.layer, win, false, asValid);
-        next = { t, full: false, r0: rows.o0, c0: cols.o0, h: rows.out, w: cols.out };
+        // A window that covers the whole map is the full activation: no more windows from here on.
+        next = rows.out === outH && cols.out === outW ? fullState(t) : { t, full: false, r0: rows.o0, c0: cols.o0, h: rows.out, w: cols.out };
       }
     } else {
       const sts = step.inputs.map((id) => states.get(id) as State);
@@ -249,7 +307,8 @@ function walk(s: IncrementalStructure, start: State, items: number[], clean: Map
       // changes the whole output.
       if (sts.some((st) => st.full)) next = fullState(applyLayer(step.layer, step.inputs.map(full), false));
       else {
-        const [, height, width] = (clean?.get(step.output) as tf.Tensor).shape as number[];
+        const outShape = cleanOf(clean as CleanMaps, step.output, 0).shape;
+        const [height, width] = [outShape[1] - 2, outShape[2] - 2];
         // The union of the inputs' changed windows.
         const box = items.map((_, i) => {
           let [y0, y1, x0, x1] = [height, 0, width, 0];
@@ -263,8 +322,9 @@ function walk(s: IncrementalStructure, start: State, items: number[], clean: Map
         const w = Math.max(...box.map((q) => q[3] - q[2]));
         const r0 = box.map((q) => inside(q[0], h, height));
         const c0 = box.map((q) => inside(q[2], w, width));
-        const ins = step.inputs.map((id, j) => windowOf(sts[j], clean?.get(id) as tf.Tensor, items, r0, c0, h, w, 0));
-        next = { t: applyLayer(step.layer, ins, false), full: false, r0, c0, h, w };
+        const ins = step.inputs.map((id, j) => windowOf(sts[j], cleanOf(clean as CleanMaps, id, 0), items, r0, c0, h, w, 0));
+        const t = applyLayer(step.layer, ins, false);
+        next = h === height && w === width ? fullState(t) : { t, full: false, r0, c0, h, w };
       }
     }
     states.set(step.output, next);
@@ -281,17 +341,17 @@ export interface IncrementalEvaluator {
 
 /**
  * An OcclusionEvaluator that computes drops incrementally (see the file comment), for a model that
- * `incrementalStructure` accepts. It keeps the clean activations of the last context it saw until the
- * next context or `dispose()`.
+ * `incrementalStructure` accepts; exact unless `approx.tau` is set. It keeps the clean activations of
+ * the last context it saw until the next context or `dispose()`.
  */
-export function incrementalEvaluator(structure: IncrementalStructure): IncrementalEvaluator {
+export function incrementalEvaluator(structure: IncrementalStructure, approx: IncrementalApproximation = { tau: null }): IncrementalEvaluator {
   let seen: OcclusionContext | null = null;
-  let clean = new Map<number, tf.Tensor>();
-  let baseline: tf.Tensor | null = null;
+  let clean: CleanMaps = { zero: new Map(), negInf: new Map() };
+  let baseline: tf.Tensor4D | null = null;
   let seenPlan: OcclusionPlan | null = null;
   const release = () => {
-    tf.dispose([...clean.values(), ...(baseline ? [baseline] : [])]);
-    clean = new Map();
+    tf.dispose([...clean.zero.values(), ...clean.negInf.values(), ...(baseline ? [baseline] : [])]);
+    clean = { zero: new Map(), negInf: new Map() };
     baseline = null;
     seen = null;
     seenPlan = null;
@@ -300,12 +360,20 @@ export function incrementalEvaluator(structure: IncrementalStructure): Increment
     if (seen === context && seenPlan === plan) return;
     release();
     const { x } = context;
-    const out = new Map<number, tf.Tensor>([[structure.input, tf.keep(tf.clone(x))]]);
+    const out = new Map<number, tf.Tensor>([[structure.input, x]]);
     tf.tidy(() => {
-      walk(structure, fullState(x), Array.from({ length: x.shape[0] }, (_, i) => i), null, context.forward.preSoftmax ?? true, out);
+      walk(structure, fullState(x), Array.from({ length: x.shape[0] }, (_, i) => i), null, context.forward.preSoftmax ?? true, approx, out);
     });
-    clean = out;
-    baseline = tf.keep(tf.tidy(() => tf.broadcastTo(plan.baseline, x.shape)));
+    const negInf = new Set(structure.steps.flatMap((st) => (st.kind === 'local' && st.geometry.padValue !== 0 ? [st.input] : [])));
+    tf.tidy(() => {
+      for (const [id, t] of out) {
+        if (t.rank !== 4) continue;
+        clean.zero.set(id, tf.keep(tf.pad(t as tf.Tensor4D, PAD1, 0)));
+        if (negInf.has(id)) clean.negInf.set(id, tf.keep(tf.pad(t as tf.Tensor4D, PAD1, -Infinity)));
+      }
+    });
+    tf.dispose([...out.values()].filter((t) => t !== x));
+    baseline = tf.keep(tf.tidy(() => tf.pad(tf.broadcastTo(plan.baseline, x.shape) as tf.Tensor4D, PAD1, 0)));
     seen = context;
     seenPlan = plan;
   };
@@ -330,17 +398,75 @@ export function incrementalEvaluator(structure: IncrementalStructure): Increment
       }
     }
     return tf.tidy(() => {
-      const region: State = { t: x, full: true, r0: [], c0: [], h: 0, w: 0 };
       const b = rows.length;
-      const xr = windowOf({ ...region, t: tf.gather(x, items) }, x, items, r0, c0, h, w, 0);
-      const br = windowOf({ ...region, t: tf.gather(baseline as tf.Tensor, items) }, x, items, r0, c0, h, w, 0);
-      const m = tf.tensor4d(mask, [b, h, w, 1]);
-      const occluded = tf.add(xr, tf.mul(m, tf.sub(br, xr)));
-      const start: State = { t: occluded, full: false, r0, c0, h, w };
-      const y = walk(structure, start, items, clean, context.forward.preSoftmax ?? true);
+      // The same arithmetic as the standard evaluator's x + mask · (baseline − x), on the window only.
+      const xr = crop(clean.zero.get(structure.input) as tf.Tensor4D, items, r0, c0, h, w, 0);
+      const br = crop(baseline as tf.Tensor4D, items, r0, c0, h, w, 0);
+      const occluded = tf.add(xr, tf.mul(tf.tensor4d(mask, [b, h, w, 1]), tf.sub(br, xr)));
+      const first: State = h === height && w === width ? fullState(occluded) : { t: occluded, full: false, r0, c0, h, w };
+      const y = walk(structure, first, items, clean, context.forward.preSoftmax ?? true, approx);
       const scores = rowSelector(where, target, items)(y.rank === 2 ? (y as tf.Tensor2D) : tf.reshape(y, [b, -1]) as tf.Tensor2D);
       return tf.sub(tf.gather(context.clean, items), scores) as tf.Tensor1D;
     });
   };
   return { evaluate, dispose: release };
+}
+
+/** One layer's changed window for one occluding patch (see `changedWindows`). */
+export interface ChangedWindow {
+  layer: string;
+  /** The layer's output height and width. */
+  size: [number, number];
+  /** The changed window: top row, left column, height, width; the whole map once `full`. */
+  window: [number, number, number, number];
+  /** The layer is recomputed in full from here on (the window covers the map, or the layer is not windowed). */
+  full: boolean;
+}
+
+/**
+ * The changed window of each layer's output when the input rows [top, top + patch[0]) × columns
+ * [left, left + patch[1]) are occluded, as the incremental evaluator computes it (with `tau`, Krypton's
+ * threshold, as `approximate.tau`): for pictures and documentation. Throws a plain Error on a model that
+ * cannot be walked (see `incrementalUnsupported`).
+ */
+export function changedWindows(model: Model, patch: [number, number], top: number, left: number, tau: number | null = null): ChangedWindow[] {
+  const s = incrementalStructure(model);
+  if (typeof s === 'string') throw new Error(s);
+  type Box = { r0: number; c0: number; h: number; w: number; full: boolean };
+  const boxes = new Map<number, Box>([[s.input, { r0: top, c0: left, h: patch[0], w: patch[1], full: false }]]);
+  const shapes = new Map<number, number[]>();
+  const m = model as tf.LayersModel;
+  shapes.set(s.input, m.inputs[0].shape as number[]);
+  const out: ChangedWindow[] = [];
+  for (const step of s.steps) {
+    const shape = step.layer.outputShape as number[];
+    shapes.set(step.output, shape);
+    const [height, width] = shape.length === 4 ? [shape[1], shape[2]] : [1, 1];
+    const whole: Box = { r0: 0, c0: 0, h: height, w: width, full: true };
+    let box: Box;
+    if (step.kind === 'full') box = whole;
+    else if (step.kind === 'local') {
+      const b = boxes.get(step.input) as Box;
+      const inShape = shapes.get(step.input) as number[];
+      if (b.full) box = whole;
+      else {
+        const { kernel, stride, dilation, padding } = step.geometry;
+        const cap = (side: number) => (tau === null ? Infinity : Math.ceil(tau * side));
+        const rows = propagate([b.r0], b.h, kernel[0], stride[0], dilation[0], padBefore(inShape[1], kernel[0], stride[0], dilation[0], padding, 0), height, cap(height));
+        const cols = propagate([b.c0], b.w, kernel[1], stride[1], dilation[1], padBefore(inShape[2], kernel[1], stride[1], dilation[1], padding, 1), width, cap(width));
+        box = rows.out === height && cols.out === width ? whole : { r0: rows.o0[0], c0: cols.o0[0], h: rows.out, w: cols.out, full: false };
+      }
+    } else {
+      const bs = step.inputs.map((id) => boxes.get(id) as Box);
+      if (bs.some((b) => b.full)) box = whole;
+      else {
+        const [y0, y1] = [Math.min(...bs.map((b) => b.r0)), Math.max(...bs.map((b) => b.r0 + b.h))];
+        const [x0, x1] = [Math.min(...bs.map((b) => b.c0)), Math.max(...bs.map((b) => b.c0 + b.w))];
+        box = y1 - y0 === height && x1 - x0 === width ? whole : { r0: y0, c0: x0, h: y1 - y0, w: x1 - x0, full: false };
+      }
+    }
+    boxes.set(step.output, box);
+    out.push({ layer: step.layer.name, size: [height, width], window: [box.r0, box.c0, box.h, box.w], full: box.full });
+  }
+  return out;
 }

@@ -32,7 +32,7 @@ import { OptionError } from '../errors';
 import { incrementalEvaluator, incrementalStructure, occludedRows } from './occlusion-incremental';
 
 export { occludedRows };
-import { checkBaseline, checkChoice, checkWindow, extendSpecs, Resolved, resolveOptions } from './options';
+import { checkBaseline, checkChoice, checkWindow, extendSpecs, optionSpecs, Resolved, resolveOptions } from './options';
 
 /**
  * A partial result of occlusion (`onPartial`): the map `[N,H,W]` from the windows evaluated so far, each
@@ -56,13 +56,45 @@ export interface OcclusionOptions extends CommonOptions, LoopOptions<OcclusionPa
    */
   algorithm?: OcclusionAlgorithm;
   /**
-   * Adaptive drill-down, an approximation. Default (also `null`): off, every window. First every other window position per axis
+   * Approximations, each off by default (also `null`: the exact map); see OcclusionApproximate. Default (also
+   * `null`): off.
+   */
+  approximate?: OcclusionApproximate | null;
+  /**
+   * The same as `approximate.drillDown` (give one of the two). Default (also `null`): off, every window. First every other window position per axis
    * (a quarter of the windows, each exact), then the rest only next to the coarse windows whose drop is
    * in the top `drillDown` fraction of the item's; every other window takes the mean drop of its
    * evaluated neighbours. A number in (0, 1]; `1` evaluates every window (the exact map).
    */
   drillDown?: number | null;
 }
+
+/** Approximations of occlusion (Krypton's), each off unless given. */
+export interface OcclusionApproximate {
+  /**
+   * Projective-field threshold τ in (0, 1] (Krypton's τ; needs the incremental algorithm): at each windowed
+   * layer the changed window is cut to at most ⌈τ · side⌉ of the layer's output along each axis, centred on
+   * the exact window; what lies outside is taken as unchanged, so the window stops growing once it covers
+   * that fraction of a layer. `1` is exact. Default (also `null`): off.
+   */
+  tau?: number | null;
+  /** Adaptive drill-down: see OcclusionOptions.drillDown. Default (also `null`): off. */
+  drillDown?: number | null;
+}
+
+/** The approximations' own defaults: one source for `approximate`'s fields. */
+export const OCCLUSION_APPROXIMATE_DEFAULTS = {
+  tau: null as number | null,
+  drillDown: null as number | null,
+};
+
+const FRACTION = { type: 'number', min: 0, exclusiveMin: true, max: 1 } as const;
+const DRILL_DOWN = { ...FRACTION, description: 'approximate: coarse windows first, then the fine ones only near the top fraction of coarse drops', defaultText: 'off (every window)' };
+
+export const OCCLUSION_APPROXIMATE_OPTIONS = optionSpecs(OCCLUSION_APPROXIMATE_DEFAULTS, {
+  tau: { ...FRACTION, description: "projective-field threshold: each layer's changed window at most this fraction of the layer's side (incremental only)", defaultText: 'off (exact)' },
+  drillDown: DRILL_DOWN,
+});
 
 export const OCCLUSION_ALGORITHMS = ['auto', 'full', 'incremental'] as const;
 export type OcclusionAlgorithm = (typeof OCCLUSION_ALGORITHMS)[number];
@@ -73,6 +105,7 @@ export const OCCLUSION_DEFAULTS = {
   stride: null as number | [number, number] | null,
   baseline: 0 as number | tf.Tensor,
   algorithm: 'auto' as OcclusionAlgorithm,
+  approximate: null as OcclusionApproximate | null,
   drillDown: null as number | null,
   batchSize: 32,
   ...POOL_DEFAULTS,
@@ -86,7 +119,8 @@ export const OCCLUSION_OPTIONS = extendSpecs(COMMON_OPTIONS, OCCLUSION_DEFAULTS,
   stride: { type: 'window', min: 1, description: 'step between window positions', defaultText: 'half the window' },
   baseline: { type: 'baseline', choices: [], description: 'value (or tensor) that fills the window' },
   algorithm: { type: 'choice', choices: OCCLUSION_ALGORITHMS, description: "'incremental' recomputes only the activations each window can change (same map); 'auto': incremental where the model allows it" },
-  drillDown: { type: 'number', min: 0, exclusiveMin: true, max: 1, description: 'approximate: coarse windows first, then the fine ones only near the top fraction of coarse drops', defaultText: 'off (every window)' },
+  approximate: { type: 'fields', fields: OCCLUSION_APPROXIMATE_OPTIONS, description: "approximations, each off unless given: 'tau', Krypton's projective-field threshold (incremental only), and 'drillDown' (as below); see “Fast occlusion”", defaultText: 'off (exact)' },
+  drillDown: { ...DRILL_DOWN, description: `${DRILL_DOWN.description} (also approximate.drillDown)` },
   batchSize: { ...BATCH_SIZE, description: 'occluded images per forward pass' },
   ...POOL_TYPES,
 });
@@ -96,14 +130,15 @@ export const OCCLUSION_OPTIONS = extendSpecs(COMMON_OPTIONS, OCCLUSION_DEFAULTS,
  * incremental one (`dispose` frees the clean activations it keeps). `'incremental'` on a model that
  * cannot be walked is an OptionError saying why; `'auto'` then picks the standard one.
  */
-export function occlusionEvaluator(where: string, model: Model, algorithm: OcclusionAlgorithm): { evaluator: OcclusionEvaluator; incremental: boolean; dispose(): void } {
+export function occlusionEvaluator(where: string, model: Model, algorithm: OcclusionAlgorithm, tau: number | null = null): { evaluator: OcclusionEvaluator; incremental: boolean; dispose(): void } {
   const algo = checkChoice(where, 'algorithm', algorithm, OCCLUSION_ALGORITHMS);
   const structure = algo === 'full' ? 'algorithm is full' : incrementalStructure(model);
   if (typeof structure === 'string') {
     if (algo === 'incremental') throw new OptionError(where, `algorithm 'incremental' cannot run on this model: ${structure}; use 'auto' or 'full'`);
+    if (tau !== null) throw new OptionError(where, `approximate.tau needs the incremental algorithm, and this run is full occlusion (${structure}); leave tau out`);
     return { evaluator: evaluateDrops, incremental: false, dispose: () => undefined };
   }
-  const e = incrementalEvaluator(structure);
+  const e = incrementalEvaluator(structure, { tau });
   return { evaluator: e.evaluate, incremental: true, dispose: e.dispose };
 }
 
@@ -278,7 +313,14 @@ export function pooledOcclusionEvaluator(model: Model, t: OcclusionTensors, p: O
   return (start: number, end: number) => evaluateDrops(context, plan, start, end);
 }
 
-export interface RunOcclusionOptions extends LoopOptions<OcclusionPartial>, Pick<OcclusionOptions, 'algorithm' | 'drillDown'> {
+/** The approximations of resolved options: `approximate`'s fields, with the flat `drillDown` (given once at most). */
+function approximationsOf(where: string, o: { approximate: OcclusionApproximate | null; drillDown: number | null }): { tau: number | null; drillDown: number | null } {
+  const a = { ...OCCLUSION_APPROXIMATE_DEFAULTS, ...(o.approximate ?? {}) };
+  if (o.drillDown !== null && a.drillDown !== null) throw new OptionError(where, `drillDown is given twice (drillDown ${o.drillDown}, approximate.drillDown ${a.drillDown}); give one`);
+  return { tau: a.tau ?? null, drillDown: a.drillDown ?? o.drillDown };
+}
+
+export interface RunOcclusionOptions extends LoopOptions<OcclusionPartial>, Pick<OcclusionOptions, 'algorithm' | 'approximate' | 'drillDown'> {
   /** How drops are computed. Default: the one `algorithm` picks (see `occlusionEvaluator`). */
   evaluator?: OcclusionEvaluator;
 }
@@ -287,23 +329,31 @@ export interface RunOcclusionOptions extends LoopOptions<OcclusionPartial>, Pick
  * Evaluates a plan on a context through the batched-evaluation loop and returns the map `[N,H,W]` (the
  * caller owns it). `batchSize` (default 32), `onProgress(done, total)` in occluded images, `onPartial`
  * (see OcclusionPartial), `signal` (default: the kernel's) stops between batches ("AbortError"),
- * `algorithm` and `drillDown` as for `occlusion`, `evaluator` (overrides `algorithm`).
+ * `algorithm`, `approximate` and `drillDown` as for `occlusion`, `evaluator` (overrides `algorithm`; then
+ * `approximate.tau`, which only the incremental evaluator that `algorithm` picks applies, is an OptionError).
  */
 export async function runOcclusion(context: OcclusionContext, plan: OcclusionPlan, options: RunOcclusionOptions = {}): Promise<tf.Tensor3D> {
-  const { where, x } = context;
+  const { where } = context;
   const o = resolveOptions(where, OCCLUSION_OPTIONS, options);
-  if (!options.evaluator) {
-    // The evaluator `algorithm` picks (default 'auto'), for this run only.
-    const chosen = occlusionEvaluator(where, context.model, o.algorithm);
-    try {
-      return await runOcclusion(context, plan, { ...options, evaluator: chosen.evaluator });
-    } finally {
-      chosen.dispose();
-    }
+  const approx = approximationsOf(where, o);
+  if (options.evaluator) {
+    if (approx.tau !== null) throw new OptionError(where, 'approximate.tau is applied by the evaluator that algorithm picks, not by a given evaluator; leave one of them out');
+    return runWith(context, plan, o, options.evaluator, approx.drillDown);
   }
-  const evaluator = options.evaluator;
+  // The evaluator `algorithm` (default 'auto') and `approximate.tau` pick, for this run only.
+  const chosen = occlusionEvaluator(where, context.model, o.algorithm, approx.tau);
+  try {
+    return await runWith(context, plan, o, chosen.evaluator, approx.drillDown);
+  } finally {
+    chosen.dispose();
+  }
+}
+
+/** runOcclusion with resolved options and its evaluator. */
+async function runWith(context: OcclusionContext, plan: OcclusionPlan, o: Resolved<typeof OCCLUSION_DEFAULTS, RunOcclusionOptions>, evaluator: OcclusionEvaluator, drillDown: number | null): Promise<tf.Tensor3D> {
+  const { where, x } = context;
   const n = x.shape[0];
-  if (o.drillDown !== null) return runDrillDown(context, plan, o, evaluator, o.drillDown);
+  if (drillDown !== null) return runDrillDown(context, plan, o, evaluator, drillDown);
   return runBatches({
     where,
     total: plan.total,
@@ -412,7 +462,7 @@ async function runDrillDown(context: OcclusionContext, plan: OcclusionPlan, o: R
 
 /**
  * Occlusion map `[N,H,W]`: per pixel, the mean score drop over the windows covering it. The caller owns
- * the result. Options: OCCLUSION_OPTIONS (window, stride, baseline, algorithm, target, preSoftmax, batchSize),
+ * the result. Options: OCCLUSION_OPTIONS (window, stride, baseline, algorithm, approximate, drillDown, target, preSoftmax, batchSize),
  * `onProgress(done, total)` in occluded images, `onPartial` (see OcclusionPartial), `signal` (default:
  * the kernel's) stops between batches with an error named "AbortError".
  */
@@ -422,14 +472,15 @@ export async function occlusion(model: Model, input: tf.Tensor4D, options: Occlu
   const o = resolveOptions(where, OCCLUSION_OPTIONS, options);
   // Chosen before anything is allocated (an OptionError for 'incremental' on a model it cannot walk);
   // the incremental evaluator allocates its clean activations on its first batch.
-  const chosen = occlusionEvaluator(where, model, o.algorithm);
+  const approx = approximationsOf(where, o);
+  const chosen = occlusionEvaluator(where, model, o.algorithm, approx.tau);
   await checkpoint(where, effectiveSignal(o.signal));
   const x = await checkInput(where, model, input);
   const plan = await planFor(where, x.shape, o);
   try {
     const context = await contextOf(where, model, x, o);
     try {
-      return await runOcclusion(context, plan, { ...o, evaluator: chosen.evaluator });
+      return await runWith(context, plan, o, chosen.evaluator, approx.drillDown);
     } finally {
       chosen.dispose();
       context.dispose();

@@ -20,6 +20,7 @@
  * | `baseline` | `zeros`, `blur`, `0.5`             | `"blur"`, `0.5`               | `checkBaseline` (OptionError for a value, InputError for a tensor) |
  * | `workers`  | `auto`, `2`                        | `"auto"`, `2`                 | `workers must be 'auto' or an integer from 1 to 256` (OptionError) |
  * | `groups`   | `slic`, `grid`                     | `"slic"`                      | a name, or an integer tf.Tensor (its shape is the method's check, InputError) (OptionError) |
+ * | `fields`   | `tau=0.5,drillDown=0.25`           | `{"tau": 0.5}`                | an object of the spec'd fields, each checked by its own spec (OptionError) |
  *
  * `null` (JSON) or leaving an option out means its default. A string that does not parse is kept as it
  * is, so the check reports it in the same words as any other bad value (`batchSize must be an integer
@@ -28,7 +29,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { InputError, OptionError } from '../errors';
 
-export type OptionType = 'integer' | 'number' | 'boolean' | 'choice' | 'layer' | 'target' | 'window' | 'baseline' | 'workers' | 'groups';
+export type OptionType = 'integer' | 'number' | 'boolean' | 'choice' | 'layer' | 'target' | 'window' | 'baseline' | 'workers' | 'groups' | 'fields';
 
 /** The type of one option and its limits, without its name and default (those come from DEFAULTS). */
 export interface OptionTypeSpec {
@@ -47,6 +48,8 @@ export interface OptionTypeSpec {
   orFunction?: boolean;
   /** For a default computed at run time (declared `null`): how it is computed. */
   defaultText?: string;
+  /** fields: the specs of the object's fields (their defaults are the fields' defaults). */
+  fields?: Readonly<Record<string, OptionSpec>>;
 }
 
 /** One option as the registry lists it: name, type, default (`null`: computed, see `defaultText`). */
@@ -212,11 +215,36 @@ export function checkOption(where: string, spec: OptionSpec, v: unknown): unknow
     case 'groups':
       if (v instanceof tf.Tensor || (spec.choices ?? []).includes(v as string)) return v;
       throw new OptionError(where, `${spec.name} must be ${(spec.choices ?? []).map((c) => `'${c}'`).join(', ')} or an integer tf.Tensor [H,W] or [N,H,W] of labels ≥ 0, got ${showValue(v)}`);
+    case 'fields':
+      return checkFields(where, spec, v);
     case 'target':
     case 'window':
     case 'baseline':
       return v;
   }
+}
+
+/**
+ * An object of a `fields` option's fields: each given field checked by its spec (named `option.field` in
+ * messages), each missing (or null) one its default; another key or a value that is no plain object is
+ * an OptionError listing the fields.
+ */
+export function checkFields(where: string, spec: OptionSpec, v: unknown): Record<string, unknown> {
+  const fields = spec.fields ?? {};
+  const names = Object.keys(fields).join(', ');
+  if (v === null || typeof v !== 'object' || Array.isArray(v) || v instanceof tf.Tensor) {
+    throw new OptionError(where, `${spec.name} must be an object with fields ${names}, got ${showValue(v)}`);
+  }
+  const given = v as Record<string, unknown>;
+  for (const key of Object.keys(given)) {
+    if (!(key in fields)) throw new OptionError(where, `unknown ${spec.name} field ${JSON.stringify(key)}; fields: ${names}`);
+  }
+  const out: Record<string, unknown> = {};
+  for (const f of Object.values(fields)) {
+    const value = given[f.name];
+    out[f.name] = value === undefined || value === null ? f.default : checkOption(where, { ...f, name: `${spec.name}.${f.name}` }, value);
+  }
+  return out;
 }
 
 /** Options with a method's specs resolved: each given value checked, each missing (or null) one its default. */
@@ -281,6 +309,18 @@ export function parseOption(spec: OptionTypeSpec, text: string): unknown {
       return NUMBER.test(t) ? Number(t) : t;
     case 'workers':
       return INTEGER.test(t) ? Number(t) : t;
+    case 'fields': {
+      // name=value pairs, each parsed by its field's type; what does not parse is kept for the check.
+      const fields = spec.fields ?? {};
+      const out: Record<string, unknown> = {};
+      for (const part of t.split(/\s*,\s*/).filter(Boolean)) {
+        const [key, value, ...rest] = part.split('=');
+        if (value === undefined || rest.length > 0) return text;
+        const f = fields[key.trim()];
+        out[key.trim()] = f ? parseOption(f, value) : value;
+      }
+      return out;
+    }
   }
 }
 

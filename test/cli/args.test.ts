@@ -67,6 +67,8 @@ test('method option values of each type, and their errors', () => {
   expect(parse('gradCam', { target: '1,0,2' })).toEqual({ target: { indices: [1, 0, 2] } });
   expect(parse('gradCam', { target: 'cat,dog' })).toEqual({ target: { names: ['cat', 'dog'] } });
   expect(parse('smoothGrad', { noise: '0.2', samples: '10' })).toEqual({ noise: 0.2, samples: 10 });
+  expect(parse('occlusion', { approximate: 'tau=0.5, drill-down=0.25' })).toEqual({ approximate: { tau: 0.5, drillDown: 0.25 } });
+  expect(parse('occlusion', { approximate: 'tau=1' })).toEqual({ approximate: { tau: 1 } });
   const bad: [string, Record<string, unknown>, RegExp][] = [
     ['smoothGrad', { samples: '0' }, /^saliency-lab test: --samples must be (at least 1|from 1 to \d+), got 0$/],
     ['smoothGrad', { samples: '2.5' }, /--samples needs an integer, got "2.5"/],
@@ -77,6 +79,8 @@ test('method option values of each type, and their errors', () => {
     ['integratedGradients', { baseline: 'black' }, /--baseline needs zeros, blur or a number, got "black"/],
     ['occlusion', { window: '8,4,2' }, /--window needs one size or two \(H,W\), got "8,4,2"/],
     ['occlusion', { window: '0' }, /--window must be at least 1, got 0/],
+    ['occlusion', { approximate: 'sigma=1' }, /--approximate needs field=value pairs separated by commas \(fields: tau, drill-down\), got "sigma=1"/],
+    ['occlusion', { approximate: 'tau=x' }, /--approximate\.tau needs a number, got "x"/],
     ['gradCam', { target: '-1' }, /--target needs an output index \(0, 1, \.\.\.\), one index per image \(1,0,2\) or a class name, got "-1"/],
     ['gradCam', { relu: 'maybe' }, /--relu is true or false, got "maybe"/],
     ['gradCam', { layer: true }, /--layer needs a value \(LAYER\)/],

@@ -91,6 +91,16 @@ describe('one parser per option type: command-line strings and widget JSON', () 
     expect(message(() => methodOptionsFromJSON('saliencyMap', { reduce: 'max' }))).toBe('OptionError: saliencyMap: unknown reduce "max"; choices: maxAbs, sumAbs, l2, signed');
   });
 
+  test('a fields option (occlusion approximate): each field parsed and checked by its own spec, missing ones their defaults', () => {
+    expect(parseMethodOptions('occlusion', { approximate: 'tau=0.5,drillDown=0.25' })).toEqual({ approximate: { tau: 0.5, drillDown: 0.25 } });
+    expect(parseMethodOptions('occlusion', { approximate: 'tau=0.5' })).toEqual({ approximate: { tau: 0.5, drillDown: null } });
+    expect(methodOptionsFromJSON('occlusion', { approximate: { drillDown: 0.5, tau: null } })).toEqual({ approximate: { tau: null, drillDown: 0.5 } });
+    expect(message(() => parseMethodOptions('occlusion', { approximate: 'tau=2' }))).toBe('OptionError: occlusion: approximate.tau must be a finite number > 0 and ≤ 1, got 2');
+    expect(message(() => parseMethodOptions('occlusion', { approximate: 'tau' }))).toBe('OptionError: occlusion: approximate must be an object with fields tau, drillDown, got "tau"');
+    expect(message(() => methodOptionsFromJSON('occlusion', { approximate: { tau: 0.5, eps: 1 } }))).toBe('OptionError: occlusion: unknown approximate field "eps"; fields: tau, drillDown');
+    expect(message(() => methodOptionsFromJSON('occlusion', { approximate: [0.5] }))).toBe('OptionError: occlusion: approximate must be an object with fields tau, drillDown, got [0.5]');
+  });
+
   test("every option's declared default passes its own parser and check (a widget can send the defaults back)", () => {
     for (const name of METHOD_NAMES) {
       const info = getMethod(name);
