@@ -18,6 +18,7 @@
  * | `target`   | `3` or `0,2,1` (one per item)      | `3`, `[0, 2, 1]`              | TargetError, against the model's outputs by the method |
  * | `window`   | `8` or `8,4` ([height, width])     | `8`, `[8, 4]`                 | each side an integer from 1 to the input's side (OptionError) |
  * | `baseline` | `zeros`, `blur`, `0.5`             | `"blur"`, `0.5`               | `checkBaseline` (OptionError for a value, InputError for a tensor) |
+ * | `baselines`| `zeros`, `minMax`, `0.5`           | `"minMax"`, `0.5`             | a distribution of baselines (`[B,H,W,C]`); `checkBaselines` in ./baseline-distribution |
  * | `workers`  | `auto`, `2`                        | `"auto"`, `2`                 | `workers must be 'auto' or an integer from 1 to 256` (OptionError) |
  *
  * `null` (JSON) or leaving an option out means its default. A string that does not parse is kept as it
@@ -27,7 +28,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { InputError, OptionError } from '../errors';
 
-export type OptionType = 'integer' | 'number' | 'boolean' | 'choice' | 'layer' | 'target' | 'window' | 'baseline' | 'workers';
+export type OptionType = 'integer' | 'number' | 'boolean' | 'choice' | 'layer' | 'target' | 'window' | 'baseline' | 'baselines' | 'workers';
 
 /** The type of one option and its limits, without its name and default (those come from DEFAULTS). */
 export interface OptionTypeSpec {
@@ -211,6 +212,7 @@ export function checkOption(where: string, spec: OptionSpec, v: unknown): unknow
     case 'target':
     case 'window':
     case 'baseline':
+    case 'baselines':
       return v;
   }
 }
@@ -273,6 +275,7 @@ export function parseOption(spec: OptionTypeSpec, text: string): unknown {
       return list.length === 1 ? list[0] : list;
     }
     case 'baseline':
+    case 'baselines':
       return NUMBER.test(t) ? Number(t) : t;
     case 'workers':
       return INTEGER.test(t) ? Number(t) : t;
