@@ -29,7 +29,7 @@ import { BATCH_SIZE, checkInput, checkModel, COMMON_OPTIONS, CommonOptions, Loop
 import { igEvaluator } from './integrated-gradients';
 import { checkpoint, runBatches } from './loop';
 import { extendSpecs, resolveOptions } from './options';
-import { felzenszwalb } from './segmentation/felzenszwalb';
+import { felzenszwalbGraph, segmentGraph } from './segmentation/felzenszwalb';
 import { effectiveSignal } from '../signal';
 
 export const XRAI_ALGORITHMS = ['full', 'fast'] as const;
@@ -83,8 +83,9 @@ export function xraiSegments(resized: Float32Array, c: number, h: number, w: num
   const out: Int32Array[] = [];
   const mark = new Int32Array(h * w).fill(-1);
   let stamp = 0;
+  const graph = felzenszwalbGraph(resized, s, s, c, SEGMENT_SIGMA);
   for (const scale of SCALES) {
-    const big = felzenszwalb(resized, s, s, c, { scale, sigma: SEGMENT_SIGMA, minSize: MIN_SEGMENT });
+    const big = segmentGraph(graph, { scale, minSize: MIN_SEGMENT });
     const labels = new Int32Array(h * w);
     for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) labels[y * w + x] = big[srcY[y] * s + srcX[x]];
     // Pixels per label, in label order (labels absent after resizing give no segment, as an all-false mask adds nothing).

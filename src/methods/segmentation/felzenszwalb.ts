@@ -53,36 +53,58 @@ function smoothAxis(src: Float64Array, h: number, w: number, c: number, sigma: n
   return out;
 }
 
+/** The smoothed image's 8-connected edges sorted by weight: what every scale shares (see `felzenszwalbGraph`). */
+export interface FelzenszwalbGraph {
+  h: number;
+  w: number;
+  /** Edge e joins pixels a[e] and b[e] with weight cost[e], in increasing order of weight. */
+  a: Int32Array;
+  b: Int32Array;
+  cost: Float64Array;
+}
+
 /**
- * Segments an image `[h, w, c]` (row-major, channels last). Returns one label per pixel, 0 to
- * (segments − 1), `Int32Array(h · w)`.
+ * Smooths an image `[h, w, c]` (row-major, channels last) with a Gaussian of `sigma` and builds its edges
+ * sorted by weight; `segmentGraph` then segments it at any scale (XRAI uses six).
  */
-export function felzenszwalb(image: ArrayLike<number>, h: number, w: number, c: number, options: FelzenszwalbOptions = {}): Int32Array {
-  const { scale = 1, sigma = 0.8, minSize = 20 } = options;
-  const k = scale / 255;
+export function felzenszwalbGraph(image: ArrayLike<number>, h: number, w: number, c: number, sigma = 0.8): FelzenszwalbGraph {
   let im = Float64Array.from(image);
   if (sigma > 0) im = smoothAxis(smoothAxis(im, h, w, c, sigma, 0), h, w, c, sigma, 1);
-  const size = h * w;
-  // Edges in scikit-image's order: right, down, down-right, up-right neighbours.
-  const ea: number[] = [];
-  const eb: number[] = [];
-  const cost: number[] = [];
+  const count = h * (w - 1) + (h - 1) * w + 2 * (h - 1) * (w - 1);
+  const ea = new Int32Array(count);
+  const eb = new Int32Array(count);
+  const cost = new Float64Array(count);
+  let e = 0;
   const add = (p: number, q: number) => {
     let s = 0;
     for (let ch = 0; ch < c; ch++) {
       const dv = im[p * c + ch] - im[q * c + ch];
       s += dv * dv;
     }
-    ea.push(p);
-    eb.push(q);
-    cost.push(Math.sqrt(s));
+    ea[e] = p;
+    eb[e] = q;
+    cost[e++] = Math.sqrt(s);
   };
+  // Edges in scikit-image's order: right, down, down-right, up-right neighbours.
   for (let y = 0; y < h; y++) for (let x = 0; x + 1 < w; x++) add(y * w + x + 1, y * w + x);
   for (let y = 0; y + 1 < h; y++) for (let x = 0; x < w; x++) add((y + 1) * w + x, y * w + x);
   for (let y = 0; y + 1 < h; y++) for (let x = 0; x + 1 < w; x++) add((y + 1) * w + x + 1, y * w + x);
   for (let y = 0; y + 1 < h; y++) for (let x = 0; x + 1 < w; x++) add(y * w + x + 1, (y + 1) * w + x);
-  const order = Array.from({ length: cost.length }, (_, i) => i).sort((a, b) => cost[a] - cost[b] || a - b);
+  const order = Array.from({ length: count }, (_, i) => i).sort((i, j) => cost[i] - cost[j] || i - j);
+  return { h, w, a: Int32Array.from(order, (i) => ea[i]), b: Int32Array.from(order, (i) => eb[i]), cost: Float64Array.from(order, (i) => cost[i]) };
+}
 
+/** Segments an image `[h, w, c]`: one label per pixel, 0 to (segments − 1), `Int32Array(h · w)`. */
+export function felzenszwalb(image: ArrayLike<number>, h: number, w: number, c: number, options: FelzenszwalbOptions = {}): Int32Array {
+  return segmentGraph(felzenszwalbGraph(image, h, w, c, options.sigma ?? 0.8), options);
+}
+
+/** Felzenszwalb's merge at one scale over a graph from `felzenszwalbGraph` (its `sigma` is the graph's). */
+export function segmentGraph(graph: FelzenszwalbGraph, options: Omit<FelzenszwalbOptions, 'sigma'> = {}): Int32Array {
+  const { scale = 1, minSize = 20 } = options;
+  const k = scale / 255;
+  const { a: ea, b: eb, cost } = graph;
+  const size = graph.h * graph.w;
   const parent = new Int32Array(size);
   for (let i = 0; i < size; i++) parent[i] = i;
   const find = (p: number): number => {
@@ -104,7 +126,8 @@ export function felzenszwalb(image: ArrayLike<number>, h: number, w: number, c: 
     segSize[r] = segSize[a] + segSize[b];
     return r;
   };
-  for (const e of order) {
+  const edges = cost.length;
+  for (let e = 0; e < edges; e++) {
     const a = find(ea[e]);
     const b = find(eb[e]);
     if (a === b) continue;
@@ -112,7 +135,7 @@ export function felzenszwalb(image: ArrayLike<number>, h: number, w: number, c: 
       internal[join(a, b)] = cost[e];
     }
   }
-  for (const e of order) {
+  for (let e = 0; e < edges; e++) {
     const a = find(ea[e]);
     const b = find(eb[e]);
     if (a === b) continue;
