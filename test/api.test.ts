@@ -12,6 +12,8 @@ const INDEX = path.join(__dirname, '..', 'src', 'index.ts');
 
 const VALUES = [
   'DEEP_LIFT_DEFAULTS', 'deepLift', 'deepLiftWithDelta',
+  'deepLiftShap', 'DEEP_LIFT_SHAP_DEFAULTS', 'gradientShap', 'GRADIENT_SHAP_DEFAULTS', 'expectedGradients', 'EXPECTED_GRADIENTS_DEFAULTS',
+  'BASELINE_DISTRIBUTIONS', 'guidedIg', 'GUIDED_IG_DEFAULTS', 'blurIg', 'BLUR_IG_DEFAULTS', 'xrai', 'XRAI_DEFAULTS', 'XRAI_ALGORITHMS', 'felzenszwalb',
   'ABLATION_CAM_DEFAULTS', 'ablationCam', 'eigenCam', 'eigenGradCam', 'gradCamElementWise', 'hiResCam', 'xGradCam',
   'AmbiguousLayerError', 'BACKENDS', 'BackendError', 'CAM_DEFAULTS', 'CAM_METHOD_DEFAULTS', 'CHANNEL_REDUCTIONS', 'COLORBAR_DEFAULTS', 'COLORMAPS', 'COMMON_DEFAULTS',
   'CancelledError', 'DISPLAY', 'DisplayError', 'GALLERY_DEFAULTS', 'GALLERY_LAYOUTS', 'GUIDED_GRAD_CAM_DEFAULTS', 'IG_BASELINES', 'IG_DEFAULTS',
@@ -42,6 +44,8 @@ const TYPES = [
   // metrics
   'Localisation', 'LocalisationOptions', 'SsimOptions', 'PixelCurve', 'PixelCurveOptions', 'InfidelityOptions', 'SensitivityMaxOptions', 'Randomisation', 'RandomisationMode', 'RandomisationOptions',
   'DeepLiftOptions',
+  'DeepLiftShapOptions', 'DeepLiftShapPartial', 'GradientShapOptions', 'GradientShapPartial', 'ExpectedGradientsOptions', 'ExpectedGradientsPartial',
+  'BaselineDistribution', 'GuidedIgOptions', 'GuidedIgPartial', 'BlurIgOptions', 'BlurIgPartial', 'XraiOptions', 'XraiPartial', 'XraiAlgorithm', 'FelzenszwalbOptions',
   'AblationCamOptions', 'AblationCamPartial', 'EigenCamOptions', 'HiResCamOptions', 'XGradCamOptions',
   'ActivationMaximizationOptions', 'ArrayInput', 'Captured', 'CaptureOptions', 'ListLayersOptions', 'AttributionFunction', 'BackendInfo', 'BackendName', 'Baseline', 'BinaryData', 'CamMethodOptions',
   'CamOptions', 'ChannelReduction', 'ColorbarOptions', 'ColorbarOrientation', 'Colormap', 'ColormapName', 'ColormapSpec', 'Comm', 'CommMessage',

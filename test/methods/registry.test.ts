@@ -12,6 +12,7 @@ describe('method registry', () => {
     const x = randomInput(model, 2, 4);
     const small: Record<string, Record<string, unknown>> = {
       smoothGrad: { samples: 2, seed: 1 }, integratedGradients: { steps: 4 }, occlusion: { window: 3, stride: 2 }, scoreCam: { batchSize: 4 },
+      gradientShap: { samples: 2, seed: 1 }, expectedGradients: { samples: 2, seed: 1 }, guidedIg: { steps: 4 }, blurIg: { steps: 4, maxSigma: 2 }, xrai: { steps: 2 },
     };
     for (const name of METHOD_NAMES) {
       const info = getMethod(name);
@@ -32,7 +33,7 @@ describe('method registry', () => {
     const model = randomCnn('fusedGapSoftmax', 2);
     const x = randomInput(model, 2, 4);
     // SmoothGrad's default seed is random: both runs get the same one.
-    const fixed: Record<string, Record<string, unknown>> = { smoothGrad: { seed: 3 } };
+    const fixed: Record<string, Record<string, unknown>> = { smoothGrad: { seed: 3 }, gradientShap: { seed: 3 }, expectedGradients: { seed: 3 } };
     for (const name of METHOD_NAMES) {
       const info = getMethod(name);
       const declared = Object.fromEntries(info.options.map((o) => [o.name, o.default]));
@@ -54,13 +55,16 @@ describe('method registry', () => {
   test("capabilities: SmoothGrad wraps any entry, as Captum's NoiseTunnel; with zero noise it is the method itself", async () => {
     const model = randomCnn('fusedGapSoftmax', 2);
     const x = randomInput(model, 2, 4);
-    const small: Record<string, Record<string, unknown>> = { integratedGradients: { steps: 4 }, occlusion: { window: 3, stride: 2 } };
+    const small: Record<string, Record<string, unknown>> = {
+      integratedGradients: { steps: 4 }, occlusion: { window: 3, stride: 2 }, gradientShap: { samples: 2, seed: 1 }, expectedGradients: { samples: 2, seed: 1 },
+      guidedIg: { steps: 4 }, blurIg: { steps: 4, maxSigma: 2 }, xrai: { steps: 2 },
+    };
     const wrappable = METHOD_NAMES.filter((n) => n !== 'smoothGrad');
     expect(getMethod('smoothGrad').options.find((o) => o.name === 'method')?.choices).toEqual(wrappable);
     expect(wrappable.filter((n) => getMethod(n).reluRule !== null)).toEqual(['vanillaGradient', 'gradientTimesInput', 'guidedBackprop', 'deconvnet']);
-    expect(wrappable.filter((n) => getMethod(n).multipliesByInput)).toEqual(['gradientTimesInput', 'integratedGradients', 'deepLift']);
+    expect(wrappable.filter((n) => getMethod(n).multipliesByInput)).toEqual(['gradientTimesInput', 'integratedGradients', 'deepLift', 'deepLiftShap', 'gradientShap', 'expectedGradients', 'guidedIg']);
     expect(wrappable.filter((n) => getMethod(n).convergenceDelta)).toEqual(['integratedGradients', 'deepLift']);
-    expect(METHOD_NAMES.filter((n) => getMethod(n).long)).toEqual(['smoothGrad', 'integratedGradients', 'scoreCam', 'ablationCam', 'occlusion']);
+    expect(METHOD_NAMES.filter((n) => getMethod(n).long)).toEqual(['smoothGrad', 'integratedGradients', 'deepLiftShap', 'gradientShap', 'expectedGradients', 'guidedIg', 'blurIg', 'xrai', 'scoreCam', 'ablationCam', 'occlusion']);
     for (const name of wrappable) {
       const before = tf.memory().numTensors;
       const direct = await runMethod(name, model, x, small[name] ?? {});
