@@ -11,6 +11,7 @@ import { RandomCnn } from '../reference/models';
 /** Small settings for the looping methods, so that slow backends (cpu, webgpu on lavapipe) stay quick. */
 export const SMALL: Record<string, Record<string, unknown>> = {
   smoothGrad: { samples: 3, seed: 5 }, integratedGradients: { steps: 8 }, occlusion: { window: 3, stride: 2 },
+  gradientShap: { samples: 3, seed: 5, stdevs: 0.05 }, expectedGradients: { samples: 3, seed: 5 }, guidedIg: { steps: 8 }, blurIg: { steps: 8, maxSigma: 3 }, xrai: { steps: 4 },
 };
 
 /** The registered methods, without `cam` where the model's head is not GAP → dense. */

@@ -16,6 +16,7 @@ export const SMALL: Record<string, Record<string, unknown>> = {
   gradCam: { relu: false }, gradCamPlusPlus: { relu: false }, layerCam: { relu: false }, scoreCam: { relu: false },
   xGradCam: { relu: false }, hiResCam: { relu: false }, gradCamElementWise: { relu: false }, eigenCam: { relu: false }, eigenGradCam: { relu: false },
   ablationCam: { relu: false },
+  gradientShap: { samples: 2, seed: 5 }, expectedGradients: { samples: 2, seed: 5 }, guidedIg: { steps: 3 }, blurIg: { steps: 3, maxSigma: 2 }, xrai: { steps: 2 },
 };
 
 /** Methods that only some models support, and the typed error the others give (`graph`: run on the converted GraphModel). */
@@ -23,8 +24,9 @@ export function expectedFailure(name: string, entry: ZooEntry, graph = false): (
   // CAM (Zhou et al.) needs global average pooling followed by a dense layer (a matrix product in a GraphModel).
   if (name === 'cam' && !entry.camHead) return LayerError;
   // DeepLift has no rule for a softmax inside the network, and runs input and baseline as one batch of 2N.
-  if (name === 'deepLift' && entry.innerSoftmax) return GradientError;
-  if (name === 'deepLift' && graph && entry.signature === 'one') return ModelError;
+  // DeepLiftShap runs DeepLift, so it has the same limits.
+  if ((name === 'deepLift' || name === 'deepLiftShap') && entry.innerSoftmax) return GradientError;
+  if ((name === 'deepLift' || name === 'deepLiftShap') && graph && entry.signature === 'one') return ModelError;
   return null;
 }
 

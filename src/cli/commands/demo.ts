@@ -35,8 +35,13 @@ export const QUICK_OPTIONS: Record<string, Record<string, unknown>> = {
   smoothGrad: { samples: 8, seed: 0 },
   integratedGradients: { steps: 16 },
   occlusion: { window: 8, stride: 8 },
+  gradientShap: { samples: 4, seed: 0 },
+  expectedGradients: { samples: 8, seed: 0 },
+  guidedIg: { steps: 16 },
+  blurIg: { steps: 16 },
+  xrai: { steps: 8 },
 };
-const FULL_OPTIONS: Record<string, Record<string, unknown>> = { smoothGrad: { seed: 0 } };
+const FULL_OPTIONS: Record<string, Record<string, unknown>> = { smoothGrad: { seed: 0 }, gradientShap: { seed: 0 }, expectedGradients: { seed: 0 } };
 
 const FLAGS: FlagSpec[] = [
   { name: 'out', value: 'DIR', description: 'folder for report.html and the PNGs', default: 'saliency-lab-demo' },
