@@ -73,7 +73,7 @@ describe.each(['wasm', 'cpu'] as const)('baseline distributions on %s', (backend
   test('GradientShap with noise matches an independent implementation of its estimator on a CNN (same draws, same noise)', async () => {
     const model = randomCnn('fusedGapSoftmax', 3);
     const x = randomInput(model, 2, 5);
-    const baselines = tf.randomUniform([3, ...x.shape.slice(1)], 0, 1, 'float32', 9) as tf.Tensor4D;
+    const baselines = tf.randomUniform([3, x.shape[1], x.shape[2], x.shape[3]], 0, 1, 'float32', 9) as tf.Tensor4D;
     const samples = 4;
     const seed = 21;
     const stdevs = 0.1;
@@ -129,7 +129,7 @@ describe.each(['wasm', 'cpu'] as const)('baseline distributions on %s', (backend
     a.dispose();
     const cnn = randomCnn('separateFlatten', 4);
     const xc = randomInput(cnn, 2, 8);
-    const bc = tf.randomUniform([3, ...xc.shape.slice(1)], 0, 1, 'float32', 3) as tf.Tensor4D;
+    const bc = tf.randomUniform([3, xc.shape[1], xc.shape[2], xc.shape[3]], 0, 1, 'float32', 3) as tf.Tensor4D;
     const before2 = tf.memory().numTensors;
     const shap = await deepLiftShap(cnn, xc, { baselines: bc, target: [0, 2] });
     const slices = [0, 1, 2].map((j) => bc.slice([j, 0, 0, 0], [1, -1, -1, -1]));
