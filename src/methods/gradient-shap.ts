@@ -11,8 +11,9 @@
  * relative to the input's range as SmoothGrad's `noise`). Departures: Captum requires a baseline
  * distribution; here the default is `'zeros'` (one all-zero baseline), and `'minMax'` gives each item its
  * own two constant baselines (see ./baseline-distribution). The draws come from `seed` (Captum uses
- * numpy's and torch's global generators), each one from the item and sample index alone, so the result
- * does not depend on `batchSize`. No convergence delta (Captum returns one per draw).
+ * numpy's and torch's global generators, and draws for each item anew); draw s is the same for every
+ * item, so an item gets the same attributions alone as in a batch, whatever `batchSize`. No convergence
+ * delta (Captum returns one per draw).
  *
  * A partial result (`onPartial`) is the sum over the draws done so far divided by `samples`; draws run
  * item by item, so earlier items are complete and later ones 0.
@@ -68,8 +69,9 @@ export interface ShapSettings {
 }
 
 /**
- * The GradientShap loop: rows r = i·samples + s (item i, draw s), each with its baseline row and α drawn
- * from the seed in that order, and its noise seeded by r. The caller owns the result.
+ * The GradientShap loop: rows r = i·samples + s (item i, draw s); draw s (a uniform number that picks the
+ * baseline among the item's, then α, from `seed` in that order; its noise seeded by seed + 1 + s) is the
+ * same for every item. The caller owns the result.
  */
 export async function runGradientShap(model: Model, input: tf.Tensor, options: CommonOptions & Omit<LoopOptions<tf.Tensor4D>, 'workers'>, s: ShapSettings): Promise<tf.Tensor4D> {
   const { where, samples, stdevs } = s;
@@ -81,14 +83,18 @@ export async function runGradientShap(model: Model, input: tf.Tensor, options: C
   const resolved = await resolveTarget(where, model, x, options.target, options);
   const table: Baselines = await checkBaselines(where, s.baselines, x);
   const seed = s.seed ?? Math.floor(Math.random() * 2 ** 31);
+  // Draw s (a uniform number for the baseline, then α) is the same for every item, so that an item alone
+  // gets the draws it gets in a batch.
   const next = mulberry32(seed);
+  const draws = Array.from({ length: samples }, () => [next(), next()]);
   const total = n * samples;
   const pick = new Array<number>(total);
   const alpha = new Array<number>(total);
   for (let r = 0; r < total; r++) {
     const from = table.choices[Math.floor(r / samples)];
-    pick[r] = from[Math.min(from.length - 1, Math.floor(next() * from.length))];
-    alpha[r] = next();
+    const [u, a] = draws[r % samples];
+    pick[r] = from[Math.min(from.length - 1, Math.floor(u * from.length))];
+    alpha[r] = a;
   }
   const k = table.rows.shape[0];
   const flatX = x.reshape([n, d]) as tf.Tensor2D;
@@ -101,7 +107,7 @@ export async function runGradientShap(model: Model, input: tf.Tensor, options: C
         const item = Array.from({ length: rows }, (_, i) => Math.floor((start + i) / samples));
         let xs = tf.matMul(oneHotRows(item, n), flatX);
         if (stdevs > 0) {
-          const noise = Array.from({ length: rows }, (_, i) => tf.randomNormal([1, d], 0, stdevs, 'float32', seed + 1 + start + i));
+          const noise = Array.from({ length: rows }, (_, i) => tf.randomNormal([1, d], 0, stdevs, 'float32', seed + 1 + ((start + i) % samples)));
           xs = tf.add(xs, tf.concat(noise));
         }
         const bs = tf.matMul(oneHotRows(pick.slice(start, end), k), table.rows);
