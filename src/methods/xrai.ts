@@ -17,8 +17,9 @@
  * The result `[N,H,W]` is XRAI's attribution mask: higher means a more important region. Defaults as
  * PAIR's XRAIParameters: 100 steps, areaThreshold 1, algorithm 'full'. Departures: the image is resized
  * to 224×224 bilinearly (PAIR: skimage's bicubic resize with anti-aliasing), so segments can differ
- * slightly; PAIR's batch_size is `batchSize` here (IG points per gradient pass). A constant image is
- * segmented as one region (PAIR divides by zero there).
+ * slightly; gains within 1e-5 (relative) of each other are ties, the first segment winning (PAIR compares
+ * exactly), so that backends agree; PAIR's batch_size is `batchSize` here (IG points per gradient pass).
+ * A constant image is segmented as one region (PAIR divides by zero there).
  *
  * A partial result (`onPartial`, during the IG part) is the channel-wise maximum of the averaged IG
  * attribution of the path points done so far, before any segmentation; progress counts IG points.
@@ -68,6 +69,43 @@ const SEGMENT_SIZE = 224;
 const MIN_SEGMENT = 150;
 const DILATION = 5;
 const MIN_PIXEL_DIFF = 50;
+/** Relative difference below which two gains are a tie. */
+const TIE = 1e-5;
+
+/**
+ * The image XRAI segments: one item `[h, w, c]` rescaled to [−1, 1] (a constant image: 0) and resized to
+ * 224×224 bilinearly with half-pixel centres, in float64 JavaScript (so that every backend segments alike).
+ */
+export function segmentationImage(item: ArrayLike<number>, h: number, w: number, c: number): Float32Array {
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (let i = 0; i < item.length; i++) {
+    lo = Math.min(lo, item[i]);
+    hi = Math.max(hi, item[i]);
+  }
+  const range = hi - lo;
+  const s = SEGMENT_SIZE;
+  const out = new Float32Array(s * s * c);
+  const axis = (size: number) => Array.from({ length: s }, (_, o) => {
+    const v = Math.max(0, ((o + 0.5) * size) / s - 0.5);
+    const i0 = Math.min(size - 1, Math.floor(v));
+    return [i0, Math.min(size - 1, i0 + 1), v - i0] as const;
+  });
+  const [ys, xs] = [axis(h), axis(w)];
+  const at = (y: number, x: number, ch: number) => (range > 0 ? (2 * (item[(y * w + x) * c + ch] - lo)) / range - 1 : 0);
+  for (let oy = 0; oy < s; oy++) {
+    const [y0, y1, fy] = ys[oy];
+    for (let ox = 0; ox < s; ox++) {
+      const [x0, x1, fx] = xs[ox];
+      for (let ch = 0; ch < c; ch++) {
+        const top = at(y0, x0, ch) * (1 - fx) + at(y0, x1, ch) * fx;
+        const bottom = at(y1, x0, ch) * (1 - fx) + at(y1, x1, ch) * fx;
+        out[(oy * s + ox) * c + ch] = top * (1 - fy) + bottom * fy;
+      }
+    }
+  }
+  return out;
+}
 
 /**
  * PAIR's XRAI segments of one image `[h, w, c]`: Felzenszwalb at six scales on the image rescaled to
@@ -150,7 +188,9 @@ export function xraiRegions(attr: Float32Array, segments: Int32Array[], algorith
         const [gain, cnt] = gainOf(segments[i]);
         if (cnt < MIN_PIXEL_DIFF) continue;
         kept.push(i);
-        if (gain > bestGain) {
+        // Gains within float32 rounding of the best count as ties (the first wins, as PAIR's strict >), so
+        // that backends whose gradients differ in the last bits grow the same regions.
+        if (best < 0 || gain > bestGain + TIE * Math.abs(bestGain)) {
           bestGain = gain;
           best = i;
         }
@@ -166,7 +206,7 @@ export function xraiRegions(attr: Float32Array, segments: Int32Array[], algorith
       let sum = 0;
       for (const p of seg) sum += attr[p];
       return { i, gain: seg.length ? sum / seg.length : -Infinity };
-    }).sort((a, b) => b.gain - a.gain || a.i - b.i);
+    }).sort((a, b) => (Math.abs(b.gain - a.gain) <= TIE * Math.max(Math.abs(a.gain), Math.abs(b.gain)) ? a.i - b.i : b.gain - a.gain));
     for (const { i } of ranked) {
       const [gain, cnt] = gainOf(segments[i]);
       if (cnt < MIN_PIXEL_DIFF) continue;
@@ -224,22 +264,12 @@ export async function xrai(model: Model, input: tf.Tensor, options: XraiOptions 
     tf.dispose([flatX, flatB]);
   }
   try {
-    const resized = tf.tidy(() => {
-      const flat = x.reshape([n, d]);
-      const lo = tf.min(flat, 1, true);
-      const range = tf.sub(tf.max(flat, 1, true), lo);
-      // [−1, 1] (a constant image: all 0), then 224×224.
-      const unit = tf.div(tf.sub(flat, lo), tf.maximum(range, 1e-30));
-      return tf.image.resizeBilinear(tf.sub(tf.mul(unit, 2), 1).reshape([n, h, w, c]) as tf.Tensor4D, [SEGMENT_SIZE, SEGMENT_SIZE], false, true);
-    });
-    const [av, rv] = [(await attr.data()) as Float32Array, (await resized.data()) as Float32Array];
-    resized.dispose();
+    const [av, xv] = [(await attr.data()) as Float32Array, (await x.data()) as Float32Array];
     const out = new Float32Array(n * h * w);
     const signal = effectiveSignal(o.signal);
-    const per = SEGMENT_SIZE * SEGMENT_SIZE * c;
     for (let i = 0; i < n; i++) {
       await checkpoint(where, signal);
-      const segments = xraiSegments(rv.subarray(i * per, (i + 1) * per), c, h, w);
+      const segments = xraiSegments(segmentationImage(xv.subarray(i * d, (i + 1) * d), h, w, c), c, h, w);
       out.set(xraiRegions(av.subarray(i * h * w, (i + 1) * h * w), segments, o.algorithm, o.areaThreshold), i * h * w);
     }
     return tf.tensor3d(out, [n, h, w]);

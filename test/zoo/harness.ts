@@ -16,7 +16,8 @@ export const SMALL: Record<string, Record<string, unknown>> = {
   gradCam: { relu: false }, gradCamPlusPlus: { relu: false }, layerCam: { relu: false }, scoreCam: { relu: false },
   xGradCam: { relu: false }, hiResCam: { relu: false }, gradCamElementWise: { relu: false }, eigenCam: { relu: false }, eigenGradCam: { relu: false },
   ablationCam: { relu: false },
-  gradientShap: { samples: 2, seed: 5 }, expectedGradients: { samples: 2, seed: 5 }, guidedIg: { steps: 3 }, blurIg: { steps: 3, maxSigma: 2 }, xrai: { steps: 2 },
+  // One or two gradient passes each (XRAI: one IG point per baseline, then its segmentation in JS).
+  gradientShap: { samples: 1, seed: 5, stdevs: 0.05 }, expectedGradients: { samples: 1, seed: 5 }, guidedIg: { steps: 2 }, blurIg: { steps: 2, maxSigma: 2 }, xrai: { steps: 1 },
 };
 
 /** Methods that only some models support, and the typed error the others give (`graph`: run on the converted GraphModel). */
