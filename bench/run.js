@@ -12,7 +12,8 @@
  * Then the worker pool (issue 16): each long method with 1 and 2 workers on wasm, and the ratio.
  *
  * Options: `--quick` (fewer repeats), `--backends=wasm,cpu`, `--models=vgg224,small64`, `--only=pool`
- * (the worker-pool rows alone).
+ * (the worker-pool rows alone), `--methods=a,b` (the forward pass and these methods' rows alone: no
+ * kernel, pool or other benches).
  */
 'use strict';
 const path = require('path');
@@ -28,6 +29,7 @@ const args = Object.fromEntries(process.argv.slice(2).map((a) => {
 const QUICK = Boolean(args.quick);
 const BACKENDS = String(args.backends ?? 'wasm,cpu').split(',');
 const MODEL_NAMES = String(args.models ?? 'vgg224,small64').split(',');
+const ONLY_METHODS = args.methods ? String(args.methods).split(',') : null;
 
 /**
  * The package from dist/ (build first). While another area's module is half-written the package entry
@@ -40,7 +42,8 @@ function loadPackage() {
     console.log(`bench: dist/index.js does not load (${String(e.message).split('\n')[0]}); loading method modules one by one`);
   }
   const sl = {};
-  for (const mod of ['backend', 'methods/gradient', 'methods/smooth-grad', 'methods/integrated-gradients', 'methods/deep-lift', 'methods/guided-backprop',
+  for (const mod of ['backend', 'methods/gradient', 'methods/smooth-grad', 'methods/integrated-gradients', 'methods/deep-lift', 'methods/deep-lift-shap', 'methods/gradient-shap',
+    'methods/expected-gradients', 'methods/guided-ig', 'methods/blur-ig', 'methods/xrai', 'methods/guided-backprop',
     'methods/grad-cam', 'methods/x-grad-cam', 'methods/hi-res-cam', 'methods/eigen-cam', 'methods/ablation-cam', 'methods/occlusion',
     'methods/feature-ablation', 'methods/shapley-sampling', 'methods/lime', 'methods/kernel-shap', 'methods/rise']) {
     try {
@@ -66,6 +69,8 @@ const tf = require('@tensorflow/tfjs');
  */
 const SG_SAMPLES = 16;
 const IG_STEPS = 16;
+const SHAP_SAMPLES = 8;
+const XRAI_STEPS = 8;
 const BATCH = 8;
 const OCC = { window: [32, 32], stride: [32, 32] };
 const PG = { groups: 'grid', segments: 16 };
@@ -91,6 +96,22 @@ function methods(size) {
     { name: 'guidedBackprop', settings: '', passes: 2, call: (m, x) => sl.guidedBackprop(m, x, target) },
     // One input gradient over the batch [x; x′] (2 images).
     { name: 'deepLift', settings: 'zeros baseline', passes: 4, call: (m, x) => sl.deepLift(m, x, target) },
+    // The clean forward pass, then one DeepLift call over both pairs: its own target pass (2 images) and one gradient of [x, x; b₁, b₂] (4 images).
+    { name: 'deepLiftShap', batched: true, settings: "'minMax' (2 baselines)", passes: 1 + 2 + 8,
+      call: (m, x) => sl.deepLiftShap(m, x, { ...target, baselines: 'minMax' }) },
+    { name: 'gradientShap', batched: true, settings: `${SHAP_SAMPLES} samples, stdevs 0.1, batch ${BATCH}`, passes: 2 * SHAP_SAMPLES + 1,
+      call: (m, x) => sl.gradientShap(m, x, { ...target, samples: SHAP_SAMPLES, stdevs: 0.1, batchSize: BATCH, seed: 1 }) },
+    { name: 'expectedGradients', batched: true, settings: `${SHAP_SAMPLES} samples, 'minMax', batch ${BATCH}`, passes: 2 * SHAP_SAMPLES + 1,
+      call: (m, x) => sl.expectedGradients(m, x, { ...target, samples: SHAP_SAMPLES, baselines: 'minMax', batchSize: BATCH, seed: 1 }) },
+    // One gradient a step (they depend on each other), plus the path's selection in JS (float64), which is not counted.
+    { name: 'guidedIg', batched: true, settings: `${IG_STEPS} steps, fraction 0.25, maxDist 0.02`, passes: 2 * IG_STEPS + 1,
+      call: (m, x) => sl.guidedIg(m, x, { ...target, steps: IG_STEPS }) },
+    // The blurs (two matrix products per image and σ) are not counted.
+    { name: 'blurIg', batched: true, settings: `${IG_STEPS} steps, maxSigma 50, batch ${BATCH}`, passes: 2 * IG_STEPS + 1,
+      call: (m, x) => sl.blurIg(m, x, { ...target, steps: IG_STEPS, batchSize: BATCH }) },
+    // IG against two baselines, then the segmentation (Felzenszwalb at 224×224, six scales) and region growth in JS, not counted.
+    { name: 'xrai', batched: true, settings: `${XRAI_STEPS} IG steps × 2 baselines, batch ${BATCH}`, passes: 2 * 2 * XRAI_STEPS + 1,
+      call: (m, x) => sl.xrai(m, x, { ...target, steps: XRAI_STEPS, batchSize: BATCH }) },
     // One forward pass: the network runs up to the layer once, the target comes from that pass, and the
     // backward pass covers only the tail (global pooling and the dense layer here), which is not counted.
     { name: 'gradCam', settings: 'default layer, upsampled', passes: 1, call: (m, x) => sl.gradCam(m, x, target) },
@@ -179,7 +200,7 @@ async function benchModel(backend, modelName) {
   const rows = [];
   rows.push(await row('forward pass', 'batch 1', 1, ctx.forward, ctx, { repeats: p.repeats + 2, warmup: 0 }));
 
-  if (backend === 'wasm' && modelName === 'vgg224') {
+  if (backend === 'wasm' && modelName === 'vgg224' && !ONLY_METHODS) {
     // The same input gradient with tfjs's own kernels (no saliency-lab rules): what the fast kernels replace.
     const grad = () => tf.tidy(() => tf.grad((xi) => tf.sum(tf.slice(model.apply(xi), [0, 0], [1, 1])))(x));
     rows.push(await row('(tf.grad, tfjs kernels)', 'before fast-kernels', 2, grad, ctx, { repeats: QUICK ? 1 : 3, warmup: 0 }));
@@ -187,6 +208,7 @@ async function benchModel(backend, modelName) {
 
   const blank = ['', '', '', '', '', ''];
   for (const m of methods(spec.size)) {
+    if (ONLY_METHODS && !ONLY_METHODS.includes(m.name)) continue;
     if (typeof sl[m.name] !== 'function') {
       rows.push([m.name, 'not available (no such export in dist/ yet)', ...blank]);
       continue;
@@ -358,16 +380,17 @@ async function main() {
     }
     await sl.setBackend(backend);
     console.log(`\n## ${backend}`);
-    if (MODEL_NAMES.includes('vgg224')) console.log('\n' + (await benchKernels(backend)));
+    if (MODEL_NAMES.includes('vgg224') && !ONLY_METHODS) console.log('\n' + (await benchKernels(backend)));
     for (const name of MODEL_NAMES) {
       const { text, results } = await benchModel(backend, name);
       console.log('\n' + text);
       if (backend === 'wasm' && name === 'vgg224') verdicts.push(...targets(results));
     }
   }
-  if (verdicts.length) console.log('\n## Targets of issues 2 and 9 (wasm, 224 model)\n\n' + verdicts.join('\n'));
-  if (BACKENDS.includes('wasm')) console.log('\n' + (await benchPool()));
+  if (verdicts.length && !ONLY_METHODS) console.log('\n## Targets of issues 2 and 9 (wasm, 224 model)\n\n' + verdicts.join('\n'));
+  if (BACKENDS.includes('wasm') && !ONLY_METHODS) console.log('\n' + (await benchPool()));
   console.log(`\nsaliency-lab bench: ${fmt((Date.now() - t0) / 1000, 0)} s, load ${load()}`);
+  if (ONLY_METHODS) return;
   otherBench('mobilenet.js', 600000);
   otherBench('occlusion.js', 1800000);
   otherBench('viz.js');

@@ -53,6 +53,8 @@ function showValid(o) {
       return `pixels: a number or ${code('[height, width]')}`;
     case 'baseline':
       return [...o.choices.map((c) => code(`'${c}'`)), 'a number', 'a tensor broadcastable to the input'].join(', ');
+    case 'baselines':
+      return [...o.choices.map((c) => code(`'${c}'`)), 'a number', 'a tensor `[B,H,W,C]` of B baselines (or `[H,W,C]`: one)'].join(', ');
     case 'workers':
       return `${code("'auto'")} or an integer from 1 to 256`;
     case 'groups':

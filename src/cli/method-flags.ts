@@ -15,7 +15,7 @@ export interface MethodFlag extends FlagSpec {
 }
 
 const PLACEHOLDER: Record<MethodOption['type'], string | undefined> = {
-  integer: 'N', number: 'X', boolean: undefined, choice: 'NAME', layer: 'LAYER', target: 'T', window: 'N|H,W', baseline: 'B', workers: 'N|auto', groups: 'NAME', fields: 'K=V,...',
+  integer: 'N', number: 'X', boolean: undefined, choice: 'NAME', layer: 'LAYER', target: 'T', window: 'N|H,W', baseline: 'B', baselines: 'B', workers: 'N|auto', groups: 'NAME', fields: 'K=V,...',
 };
 
 /** The flags of `method`'s options; `reserved` are flag names the command itself uses. */
@@ -79,7 +79,8 @@ export function parseOptionText(where: string, flag: MethodFlag, text: string | 
       const sizes = parts.map((p) => intFlag(where, name, p.trim(), option.min ?? 1));
       return sizes.length === 1 ? sizes[0] : sizes;
     }
-    case 'baseline': {
+    case 'baseline':
+    case 'baselines': {
       const named = option.choices ?? [];
       if (named.includes(text)) return text;
       const n = Number(text);

@@ -10,7 +10,13 @@ import type { Model } from '../models/types';
 import { ABLATION_CAM_OPTIONS, ablationCam } from './ablation-cam';
 import { cam, CAM_METHOD_OPTIONS } from './cam';
 import { CAM_OPTIONS } from './cam-pipeline';
+import { BLUR_IG_OPTIONS, blurIg } from './blur-ig';
 import { DEEP_LIFT_OPTIONS, deepLift } from './deep-lift';
+import { DEEP_LIFT_SHAP_OPTIONS, deepLiftShap } from './deep-lift-shap';
+import { EXPECTED_GRADIENTS_OPTIONS, expectedGradients } from './expected-gradients';
+import { GRADIENT_SHAP_OPTIONS, gradientShap } from './gradient-shap';
+import { GUIDED_IG_OPTIONS, guidedIg } from './guided-ig';
+import { XRAI_OPTIONS, xrai } from './xrai';
 import { eigenCam, eigenGradCam } from './eigen-cam';
 import { gradCam } from './grad-cam';
 import { gradCamPlusPlus } from './grad-cam-plus-plus';
@@ -69,6 +75,7 @@ const NONE = { reluRule: null, multipliesByInput: false, convergenceDelta: false
 const GRADIENT = { family: 'gradient', output: 'input', usesLayer: false, long: false } as const;
 const CAM_MAP = { family: 'cam', output: 'map', usesLayer: true, long: false } as const;
 const PERTURBATION = { family: 'perturbation', output: 'map', usesLayer: false, long: true } as const;
+const PATH = { family: 'path', output: 'input', usesLayer: false, long: true } as const;
 
 /** The wrappable methods in the registry's order (SmoothGrad goes after gradientTimesInput). */
 export const WRAPPABLE_METHODS = {
@@ -99,6 +106,42 @@ export const WRAPPABLE_METHODS = {
     summary: "(x − x′) · the gradient with each non-linearity's derivative replaced by Δy/Δx (rescale rule; max pooling as Captum); `deepLiftWithDelta` also returns Σ attributions − (F(x) − F(x′)) per item",
     options: list(DEEP_LIFT_OPTIONS),
     run: (m, x, o) => deepLift(m, x, o),
+  },
+  deepLiftShap: {
+    ...PATH, ...NONE, multipliesByInput: true, name: 'deepLiftShap', title: 'DeepLiftShap', reference: 'Lundberg and Lee 2017; Captum DeepLiftShap',
+    summary: 'the mean over a baseline distribution (`baselines`) of DeepLift against each baseline',
+    options: list(DEEP_LIFT_SHAP_OPTIONS),
+    run: (m, x, o) => deepLiftShap(m, x, o),
+  },
+  gradientShap: {
+    ...PATH, ...NONE, multipliesByInput: true, name: 'gradientShap', title: 'GradientShap', reference: 'Lundberg and Lee 2017; Captum GradientShap',
+    summary: 'the mean over `samples` draws of ∂F(b + α(x̃ − b))/∂x · (x̃ − b): b from `baselines`, α ~ U(0, 1), x̃ = x + N(0, `stdevs`²)',
+    options: list(GRADIENT_SHAP_OPTIONS),
+    run: (m, x, o) => gradientShap(m, x, o),
+  },
+  expectedGradients: {
+    ...PATH, ...NONE, multipliesByInput: true, name: 'expectedGradients', title: 'Expected Gradients', reference: 'Erion et al. 2021',
+    summary: 'E over references b (`baselines`) and α ~ U(0, 1) of (x − b) · ∂F(b + α(x − b))/∂x: GradientShap without noise',
+    options: list(EXPECTED_GRADIENTS_OPTIONS),
+    run: (m, x, o) => expectedGradients(m, x, o),
+  },
+  guidedIg: {
+    ...PATH, ...NONE, multipliesByInput: true, name: 'guidedIg', title: 'Guided Integrated Gradients', reference: 'Kapishnikov et al. 2021; PAIR saliency GuidedIG',
+    summary: 'IG along an adaptive path that moves the features of smallest |gradient| first, within `maxDist` of the straight line (`maxDist: 0`: IG, left Riemann rule)',
+    options: list(GUIDED_IG_OPTIONS),
+    run: (m, x, o) => guidedIg(m, x, o),
+  },
+  blurIg: {
+    ...PATH, ...NONE, name: 'blurIg', title: 'Blur IG', reference: 'Xu, Venugopalan and Sundararajan 2020; PAIR saliency BlurIG',
+    summary: 'IG along the path from the input blurred with σ = `maxSigma` to the input; sums to ≈ F(x) − F(blurred)',
+    options: list(BLUR_IG_OPTIONS),
+    run: (m, x, o) => blurIg(m, x, o),
+  },
+  xrai: {
+    ...PATH, ...NONE, output: 'map', name: 'xrai', title: 'XRAI', reference: 'Kapishnikov et al. 2019; PAIR saliency XRAI',
+    summary: 'IG (black and white baselines) summed into Felzenszwalb segments at six scales, regions grown greedily by attribution density',
+    options: list(XRAI_OPTIONS),
+    run: (m, x, o) => xrai(m, x, o),
   },
   guidedBackprop: {
     ...GRADIENT, ...NONE, reluRule: 'guided', name: 'guidedBackprop', title: 'Guided backpropagation', reference: 'Springenberg et al. 2015',

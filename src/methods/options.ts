@@ -18,6 +18,7 @@
  * | `target`   | `3` or `0,2,1` (one per item)      | `3`, `[0, 2, 1]`              | TargetError, against the model's outputs by the method |
  * | `window`   | `8` or `8,4` ([height, width])     | `8`, `[8, 4]`                 | each side an integer from 1 to the input's side (OptionError) |
  * | `baseline` | `zeros`, `blur`, `0.5`             | `"blur"`, `0.5`               | `checkBaseline` (OptionError for a value, InputError for a tensor) |
+ * | `baselines`| `zeros`, `minMax`, `0.5`           | `"minMax"`, `0.5`             | a distribution of baselines (`[B,H,W,C]`); `checkBaselines` in ./baseline-distribution |
  * | `workers`  | `auto`, `2`                        | `"auto"`, `2`                 | `workers must be 'auto' or an integer from 1 to 256` (OptionError) |
  * | `groups`   | `slic`, `grid`                     | `"slic"`                      | a name, or an integer tf.Tensor (its shape is the method's check, InputError) (OptionError) |
  * | `fields`   | `tau=0.5,drillDown=0.25`           | `{"tau": 0.5}`                | an object of the spec'd fields, each checked by its own spec (OptionError) |
@@ -29,7 +30,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { InputError, OptionError } from '../errors';
 
-export type OptionType = 'integer' | 'number' | 'boolean' | 'choice' | 'layer' | 'target' | 'window' | 'baseline' | 'workers' | 'groups' | 'fields';
+export type OptionType = 'integer' | 'number' | 'boolean' | 'choice' | 'layer' | 'target' | 'window' | 'baseline' | 'baselines' | 'workers' | 'groups' | 'fields';
 
 /** The type of one option and its limits, without its name and default (those come from DEFAULTS). */
 export interface OptionTypeSpec {
@@ -220,6 +221,7 @@ export function checkOption(where: string, spec: OptionSpec, v: unknown): unknow
     case 'target':
     case 'window':
     case 'baseline':
+    case 'baselines':
       return v;
   }
 }
@@ -306,6 +308,7 @@ export function parseOption(spec: OptionTypeSpec, text: string): unknown {
       return list.length === 1 ? list[0] : list;
     }
     case 'baseline':
+    case 'baselines':
       return NUMBER.test(t) ? Number(t) : t;
     case 'workers':
       return INTEGER.test(t) ? Number(t) : t;

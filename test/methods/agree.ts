@@ -14,6 +14,7 @@ export const SMALL: Record<string, Record<string, unknown>> = {
   // SLIC groups (they depend on the input values only, so they are the same on every backend).
   featureAblation: { segments: 4 }, shapleyValueSampling: { segments: 4, samples: 2, seed: 5 },
   lime: { segments: 4, samples: 12, seed: 5 }, kernelShap: { segments: 4, samples: 12, seed: 5 }, rise: { samples: 8, cells: 2, seed: 5 },
+  gradientShap: { samples: 3, seed: 5, stdevs: 0.05 }, expectedGradients: { samples: 3, seed: 5 }, guidedIg: { steps: 8 }, blurIg: { steps: 8, maxSigma: 3 }, xrai: { steps: 4 },
 };
 
 /** The registered methods, without `cam` where the model's head is not GAP → dense. */

@@ -13,6 +13,7 @@ describe('method registry', () => {
     const small: Record<string, Record<string, unknown>> = {
       smoothGrad: { samples: 2, seed: 1 }, integratedGradients: { steps: 4 }, occlusion: { window: 3, stride: 2 }, scoreCam: { batchSize: 4 },
       shapleyValueSampling: { samples: 2 }, rise: { samples: 64 },
+      gradientShap: { samples: 2, seed: 1 }, expectedGradients: { samples: 2, seed: 1 }, guidedIg: { steps: 4 }, blurIg: { steps: 4, maxSigma: 2 }, xrai: { steps: 2 },
     };
     for (const name of METHOD_NAMES) {
       const info = getMethod(name);
@@ -34,7 +35,8 @@ describe('method registry', () => {
     const x = randomInput(model, 2, 4);
     // SmoothGrad's default seed is random: both runs get the same one.
     const fixed: Record<string, Record<string, unknown>> = {
-      smoothGrad: { seed: 3 }, shapleyValueSampling: { seed: 3 }, lime: { seed: 3 }, kernelShap: { seed: 3 }, rise: { seed: 3, samples: 64 },
+      smoothGrad: { seed: 3 }, gradientShap: { seed: 3 }, expectedGradients: { seed: 3 },
+      shapleyValueSampling: { seed: 3 }, lime: { seed: 3 }, kernelShap: { seed: 3 }, rise: { seed: 3, samples: 64 },
     };
     for (const name of METHOD_NAMES) {
       const info = getMethod(name);
@@ -60,13 +62,15 @@ describe('method registry', () => {
     const small: Record<string, Record<string, unknown>> = {
       integratedGradients: { steps: 4 }, occlusion: { window: 3, stride: 2 },
       shapleyValueSampling: { seed: 3, samples: 2 }, lime: { seed: 3 }, kernelShap: { seed: 3 }, rise: { seed: 3, samples: 64 },
+      gradientShap: { samples: 2, seed: 1 }, expectedGradients: { samples: 2, seed: 1 },
+      guidedIg: { steps: 4 }, blurIg: { steps: 4, maxSigma: 2 }, xrai: { steps: 2 },
     };
     const wrappable = METHOD_NAMES.filter((n) => n !== 'smoothGrad');
     expect(getMethod('smoothGrad').options.find((o) => o.name === 'method')?.choices).toEqual(wrappable);
     expect(wrappable.filter((n) => getMethod(n).reluRule !== null)).toEqual(['vanillaGradient', 'gradientTimesInput', 'guidedBackprop', 'deconvnet']);
-    expect(wrappable.filter((n) => getMethod(n).multipliesByInput)).toEqual(['gradientTimesInput', 'integratedGradients', 'deepLift']);
+    expect(wrappable.filter((n) => getMethod(n).multipliesByInput)).toEqual(['gradientTimesInput', 'integratedGradients', 'deepLift', 'deepLiftShap', 'gradientShap', 'expectedGradients', 'guidedIg']);
     expect(wrappable.filter((n) => getMethod(n).convergenceDelta)).toEqual(['integratedGradients', 'deepLift']);
-    expect(METHOD_NAMES.filter((n) => getMethod(n).long)).toEqual(['smoothGrad', 'integratedGradients', 'scoreCam', 'ablationCam', 'occlusion', 'featureAblation', 'shapleyValueSampling', 'lime', 'kernelShap', 'rise']);
+    expect(METHOD_NAMES.filter((n) => getMethod(n).long)).toEqual(['smoothGrad', 'integratedGradients', 'deepLiftShap', 'gradientShap', 'expectedGradients', 'guidedIg', 'blurIg', 'xrai', 'scoreCam', 'ablationCam', 'occlusion', 'featureAblation', 'shapleyValueSampling', 'lime', 'kernelShap', 'rise']);
     for (const name of wrappable) {
       const before = tf.memory().numTensors;
       const direct = await runMethod(name, model, x, small[name] ?? {});

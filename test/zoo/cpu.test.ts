@@ -13,8 +13,9 @@ import { checkRuns, MethodRun, relErr, runAll } from './harness';
  * Relative wasm-vs-cpu tolerance per method (default 1e-4). DeepLift's rescale multipliers Δy/Δx divide the
  * backends' rounding differences by Δx, which may be tiny (Captum's threshold is 1e-10), so its maps carry
  * larger backend differences than gradients do (1.03e-4 measured on efficientNetBlock's swish units).
+ * DeepLiftShap is DeepLift against each baseline: the same tolerance.
  */
-const TOLERANCE: Record<string, number> = { deepLift: 1e-3 };
+const TOLERANCE: Record<string, number> = { deepLift: 1e-3, deepLiftShap: 1e-3 };
 
 describe.each(ZOO_NAMES)('%s on cpu', (name) => {
   test('LayersModel and GraphModel: every method finite, non-zero, right shape, no leaks; the same maps as on wasm', async () => {

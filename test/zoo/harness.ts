@@ -22,6 +22,8 @@ export const SMALL: Record<string, Record<string, unknown>> = {
   lime: { groups: 'grid', segments: 4, samples: 8, seed: 5, alpha: 0 },
   kernelShap: { groups: 'grid', segments: 4, samples: 8, seed: 5 },
   rise: { samples: 4, cells: 2, seed: 5 },
+  // One or two gradient passes each (XRAI: one IG point per baseline, then its segmentation in JS).
+  gradientShap: { samples: 1, seed: 5, stdevs: 0.05 }, expectedGradients: { samples: 1, seed: 5 }, guidedIg: { steps: 2 }, blurIg: { steps: 2, maxSigma: 2 }, xrai: { steps: 1 },
 };
 
 /** Methods that only some models support, and the typed error the others give (`graph`: run on the converted GraphModel). */
@@ -29,8 +31,9 @@ export function expectedFailure(name: string, entry: ZooEntry, graph = false): (
   // CAM (Zhou et al.) needs global average pooling followed by a dense layer (a matrix product in a GraphModel).
   if (name === 'cam' && !entry.camHead) return LayerError;
   // DeepLift has no rule for a softmax inside the network, and runs input and baseline as one batch of 2N.
-  if (name === 'deepLift' && entry.innerSoftmax) return GradientError;
-  if (name === 'deepLift' && graph && entry.signature === 'one') return ModelError;
+  // DeepLiftShap runs DeepLift, so it has the same limits.
+  if ((name === 'deepLift' || name === 'deepLiftShap') && entry.innerSoftmax) return GradientError;
+  if ((name === 'deepLift' || name === 'deepLiftShap') && graph && entry.signature === 'one') return ModelError;
   return null;
 }
 

@@ -35,13 +35,19 @@ export const QUICK_OPTIONS: Record<string, Record<string, unknown>> = {
   smoothGrad: { samples: 8, seed: 0 },
   integratedGradients: { steps: 16 },
   occlusion: { window: 8, stride: 8 },
+  gradientShap: { samples: 4, seed: 0 },
+  expectedGradients: { samples: 8, seed: 0 },
+  guidedIg: { steps: 16 },
+  blurIg: { steps: 16 },
+  xrai: { steps: 8 },
   shapleyValueSampling: { samples: 2, seed: 0 },
   lime: { samples: 16, seed: 0 },
   kernelShap: { samples: 16, seed: 0 },
   rise: { samples: 64, seed: 0 },
 };
 const FULL_OPTIONS: Record<string, Record<string, unknown>> = {
-  smoothGrad: { seed: 0 }, shapleyValueSampling: { seed: 0 }, lime: { seed: 0 }, kernelShap: { seed: 0 }, rise: { seed: 0 },
+  smoothGrad: { seed: 0 }, gradientShap: { seed: 0 }, expectedGradients: { seed: 0 },
+  shapleyValueSampling: { seed: 0 }, lime: { seed: 0 }, kernelShap: { seed: 0 }, rise: { seed: 0 },
 };
 
 const FLAGS: FlagSpec[] = [
