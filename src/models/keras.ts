@@ -339,3 +339,49 @@ export function applyLayer(layer: tf.layers.Layer, inputs: tf.Tensor | tf.Tensor
   if (valid) patches.push({ obj: layer, key: 'padding', value: 'valid' });
   return withPatches(patches, () => first(layer.apply(inputs, { training: false }) as tf.Tensor | tf.Tensor[]));
 }
+
+/** One application of a layer in a LayersModel's graph: the ids of the symbolic tensors it reads and writes. */
+export interface KerasNode {
+  layer: KerasLayer;
+  inputs: number[];
+  /** The shapes of the inputs (batch null). */
+  inputShapes: (number | null)[][];
+  output: number;
+  outputShape: (number | null)[];
+}
+
+/** A LayersModel as its top-level layer applications in execution order, over symbolic tensor ids. */
+export interface KerasTopology {
+  input: number;
+  output: number;
+  nodes: KerasNode[];
+}
+
+type SymbolicRef = { id: number; shape: (number | null)[] };
+type GraphNode = { inputTensors: SymbolicRef[]; outputTensors: SymbolicRef[]; inboundLayers: unknown[] };
+
+/**
+ * The top-level layer applications of a model with one input and one output, in the order the model runs
+ * them (nested models appear as single layers), or why the model cannot be walked so: several inputs or
+ * outputs, a layer applied more than once, a layer with several outputs.
+ */
+export function kerasTopology(model: tf.LayersModel): KerasTopology | string {
+  if (model.inputs.length !== 1 || model.outputs.length !== 1) return 'the model has several inputs or outputs';
+  const input = (model.inputs[0] as unknown as SymbolicRef).id;
+  const output = (model.outputs[0] as unknown as SymbolicRef).id;
+  const known = new Set<number>([input]);
+  const nodes: KerasNode[] = [];
+  for (const layer of model.layers as KerasLayer[]) {
+    if (layer.getClassName() === 'InputLayer') continue;
+    const all = ((layer as unknown as { inboundNodes?: GraphNode[] }).inboundNodes ?? []);
+    const uses = all.filter((n) => n.inboundLayers.length > 0 && n.inputTensors.every((t) => known.has(t.id)));
+    if (uses.length !== 1) return `layer "${layer.name}" is ${uses.length === 0 ? 'applied to tensors outside the model' : 'applied more than once'}`;
+    const node = uses[0];
+    if (node.outputTensors.length !== 1) return `layer "${layer.name}" has several outputs`;
+    const out = node.outputTensors[0];
+    known.add(out.id);
+    nodes.push({ layer, inputs: node.inputTensors.map((t) => t.id), inputShapes: node.inputTensors.map((t) => t.shape), output: out.id, outputShape: out.shape });
+  }
+  if (!known.has(output)) return 'the walk over its layers does not reach the model output';
+  return { input, output, nodes };
+}
