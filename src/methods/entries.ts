@@ -20,6 +20,7 @@ import { gradCamElementWise, hiResCam } from './hi-res-cam';
 import { GUIDED_GRAD_CAM_OPTIONS, guidedGradCam } from './guided-grad-cam';
 import { IG_OPTIONS, integratedGradients } from './integrated-gradients';
 import { layerCam } from './layer-cam';
+import { lrp, LRP_OPTIONS } from './lrp';
 import { occlusion, OCCLUSION_OPTIONS } from './occlusion';
 import type { OptionSpec, OptionSpecs } from './options';
 import { scoreCam, SCORE_CAM_OPTIONS } from './score-cam';
@@ -93,6 +94,12 @@ export const WRAPPABLE_METHODS = {
     summary: "(x − x′) · the gradient with each non-linearity's derivative replaced by Δy/Δx (rescale rule; max pooling as Captum); `deepLiftWithDelta` also returns Σ attributions − (F(x) − F(x′)) per item",
     options: list(DEEP_LIFT_OPTIONS),
     run: (m, x, o) => deepLift(m, x, o),
+  },
+  lrp: {
+    ...GRADIENT, ...NONE, multipliesByInput: true, convergenceDelta: true, name: 'lrp', title: 'LRP', reference: 'Bach et al. 2015; Montavon et al. 2019; Captum LRP',
+    summary: "relevance R_j = a_j Σ_k w_jk R_k / z_k handed down layer by layer from R = f(x), by the ε, γ, α-β or z^B rule per layer kind (`rule`, or Montavon et al.'s `composite`); LayersModels of convolutions, dense, pooling, batch norm, Add, Concatenate; `lrpWithDelta` also returns f(x) − Σ R per item",
+    options: list(LRP_OPTIONS),
+    run: (m, x, o) => lrp(m, x, o),
   },
   guidedBackprop: {
     ...GRADIENT, ...NONE, reluRule: 'guided', name: 'guidedBackprop', title: 'Guided backpropagation', reference: 'Springenberg et al. 2015',

@@ -15,6 +15,8 @@ export {
 export type { IntegratedGradientsOptions, IntegratedGradientsPartial, IntegrationMethod, Baseline } from './integrated-gradients';
 export { deepLift, deepLiftWithDelta, DEEP_LIFT_DEFAULTS } from './deep-lift';
 export type { DeepLiftOptions } from './deep-lift';
+export { lrp, lrpWithDelta, LRP_DEFAULTS, LRP_RULES, LRP_LAYER_RULES, LRP_INPUT_RULES } from './lrp';
+export type { LrpOptions, LrpRule, LrpLayerRule, LrpInputRule } from './lrp';
 export { CAM_DEFAULTS } from './cam-pipeline';
 export type { CamOptions } from './cam-pipeline';
 export { gradCam } from './grad-cam';

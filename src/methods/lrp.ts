@@ -67,11 +67,11 @@ export type LrpInputRule = (typeof LRP_INPUT_RULES)[number];
 export interface LrpOptions extends CommonOptions {
   /** The rule of every weighted layer, or the `composite` preset. Default `epsilon` (Captum's). */
   rule?: LrpRule;
-  /** The rule of Conv2D and DepthwiseConv2D layers. Default: from `rule`. */
+  /** The rule of Conv2D and DepthwiseConv2D layers. Default (also `null`): from `rule`. */
   convRule?: LrpLayerRule | null;
-  /** The rule of Dense layers. Default: from `rule`. */
+  /** The rule of Dense layers. Default (also `null`): from `rule`. */
   denseRule?: LrpLayerRule | null;
-  /** The rule of the first weighted layer. Default: from `rule` (`zB` for `composite`). */
+  /** The rule of the first weighted layer. Default (also `null`): from `rule` (`zB` for `composite`). */
   inputRule?: LrpInputRule | null;
   /** ε of the ε-rule. Default 1e-9 (Captum's). */
   epsilon?: number;
@@ -79,9 +79,9 @@ export interface LrpOptions extends CommonOptions {
   gamma?: number;
   /** α of the α-β rule (β = α − 1). Default 1. */
   alpha?: number;
-  /** Lowest input value l of z^B. Default: each item's smallest value. */
+  /** Lowest input value l of z^B. Default (also `null`): each item's smallest value. */
   low?: number | null;
-  /** Highest input value h of z^B. Default: each item's largest value. */
+  /** Highest input value h of z^B. Default (also `null`): each item's largest value. */
   high?: number | null;
 }
 

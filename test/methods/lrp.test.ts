@@ -10,6 +10,8 @@ import { LayerError, ModelError, OptionError } from '../../src/errors';
 import { gradientTimesInput } from '../../src/methods/gradient';
 import { lrp, lrpWithDelta } from '../../src/methods/lrp';
 import { toGraphModel } from '../fixtures/graph-model';
+import { buildZoo, zooInput } from '../fixtures/zoo';
+import { foldBatchNorms } from '../fixtures/zoo/convert';
 import { expectLeakFreeError } from './cam-helpers';
 
 const seeded = (seed: number) => tf.initializers.randomNormal({ seed, stddev: 0.5 });
@@ -229,6 +231,25 @@ describe('lrp', () => {
     tf.dispose([r0, g, foldedKernel]);
     folded.dispose();
     x.dispose();
+    model.dispose();
+  });
+
+  test.each(['resnetBottleneck', 'inceptionBlock', 'denseNetBlock'] as const)('LRP-0 is gradient × input on the ReLU zoo fixture %s (residual Add, Concatenate, batch norms folded and not)', async (name) => {
+    const { model, entry } = buildZoo(name);
+    const x = zooInput(entry, 1);
+    // LRP folds batch norms, which moves values in the last bits (and so a max-pool tie, or a ReLU input
+    // near zero, elsewhere): compared with the gradient of the network with its batch norms folded.
+    const folded = await foldBatchNorms(model);
+    const before = tf.memory().numTensors;
+    for (const m of [model, folded]) {
+      const r = await lrp(m, x, { epsilon: 0, target: 1 });
+      const g = await gradientTimesInput(folded, x, { target: 1 });
+      expect({ name, folded: m === folded, close: maxRel(await r.data(), await g.data()) < 1e-3 }).toEqual({ name, folded: m === folded, close: true });
+      tf.dispose([r, g]);
+    }
+    expect(tf.memory().numTensors).toBe(before);
+    x.dispose();
+    folded.dispose();
     model.dispose();
   });
 

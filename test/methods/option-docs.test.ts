@@ -15,6 +15,7 @@ const INTERFACES: Record<string, [string, string]> = {
   smoothGrad: ['smooth-grad.ts', 'SmoothGradOptions'],
   integratedGradients: ['integrated-gradients.ts', 'IntegratedGradientsOptions'],
   deepLift: ['deep-lift.ts', 'DeepLiftOptions'],
+  lrp: ['lrp.ts', 'LrpOptions'],
   guidedBackprop: ['guided-backprop.ts', 'GuidedBackpropOptions'],
   deconvnet: ['guided-backprop.ts', 'GuidedBackpropOptions'],
   gradCam: ['grad-cam.ts', 'GradCamOptions'],

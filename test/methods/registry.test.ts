@@ -58,8 +58,8 @@ describe('method registry', () => {
     const wrappable = METHOD_NAMES.filter((n) => n !== 'smoothGrad');
     expect(getMethod('smoothGrad').options.find((o) => o.name === 'method')?.choices).toEqual(wrappable);
     expect(wrappable.filter((n) => getMethod(n).reluRule !== null)).toEqual(['vanillaGradient', 'gradientTimesInput', 'guidedBackprop', 'deconvnet']);
-    expect(wrappable.filter((n) => getMethod(n).multipliesByInput)).toEqual(['gradientTimesInput', 'integratedGradients', 'deepLift']);
-    expect(wrappable.filter((n) => getMethod(n).convergenceDelta)).toEqual(['integratedGradients', 'deepLift']);
+    expect(wrappable.filter((n) => getMethod(n).multipliesByInput)).toEqual(['gradientTimesInput', 'integratedGradients', 'deepLift', 'lrp']);
+    expect(wrappable.filter((n) => getMethod(n).convergenceDelta)).toEqual(['integratedGradients', 'deepLift', 'lrp']);
     expect(METHOD_NAMES.filter((n) => getMethod(n).long)).toEqual(['smoothGrad', 'integratedGradients', 'scoreCam', 'ablationCam', 'occlusion']);
     for (const name of wrappable) {
       const before = tf.memory().numTensors;
