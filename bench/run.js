@@ -86,6 +86,10 @@ function methods(size) {
     { name: 'guidedBackprop', settings: '', passes: 2, call: (m, x) => sl.guidedBackprop(m, x, target) },
     // One input gradient over the batch [x; x′] (2 images).
     { name: 'deepLift', settings: 'zeros baseline', passes: 4, call: (m, x) => sl.deepLift(m, x, target) },
+    // A forward pass, then per weighted layer its linear map once more (z) and one vector-Jacobian product;
+    // the composite's γ-rule layers and z^B input layer add modified-weight maps: not counted.
+    { name: 'lrp', settings: 'ε-rule', passes: null, call: (m, x) => sl.lrp(m, x, { target: 0 }) },
+    { name: 'lrp', settings: 'composite (z^B, γ, ε, LRP-0)', passes: null, call: (m, x) => sl.lrp(m, x, { target: 0, rule: 'composite' }) },
     // One forward pass: the network runs up to the layer once, the target comes from that pass, and the
     // backward pass covers only the tail (global pooling and the dense layer here), which is not counted.
     { name: 'gradCam', settings: 'default layer, upsampled', passes: 1, call: (m, x) => sl.gradCam(m, x, target) },
