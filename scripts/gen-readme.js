@@ -63,7 +63,7 @@ function renderMethodTables(names, get) {
   lines.push('| method | returns | what it is | reference | loops |');
   lines.push('|---|---|---|---|---|');
   for (const m of methods) {
-    const returns = m.name === 'smoothGrad' ? 'like `method`' : m.output === 'input' ? '`[N,H,W,C]`' : '`[N,H,W]`';
+    const returns = m.name === 'smoothGrad' ? 'like `method`' : m.output === 'input' ? '`[N,H,W,C]`' : m.output === 'layer' ? 'the layer’s output `[N,…]`' : '`[N,H,W]`';
     lines.push(`| ${code(m.name)} | ${returns} | ${esc(m.summary)} | ${esc(m.reference)} | ${m.long ? 'yes' : ''} |`);
   }
   lines.push('');

@@ -19,7 +19,11 @@ import { guidedBackprop, deconvnet } from './guided-backprop';
 import { gradCamElementWise, hiResCam } from './hi-res-cam';
 import { GUIDED_GRAD_CAM_OPTIONS, guidedGradCam } from './guided-grad-cam';
 import { IG_OPTIONS, integratedGradients } from './integrated-gradients';
+import { INTERNAL_INFLUENCE_OPTIONS, internalInfluence } from './internal-influence';
+import { LAYER_CONDUCTANCE_OPTIONS, layerConductance } from './layer-conductance';
+import { LAYER_IG_OPTIONS, layerIntegratedGradients } from './layer-integrated-gradients';
 import { layerCam } from './layer-cam';
+import { NEURON_GRADIENT_OPTIONS, neuronGradient } from './neuron-gradient';
 import { lrp, LRP_OPTIONS } from './lrp';
 import { occlusion, OCCLUSION_OPTIONS } from './occlusion';
 import type { OptionSpec, OptionSpecs } from './options';
@@ -32,8 +36,11 @@ export type MethodOption = OptionSpec;
 /** What a method is and does, for widgets, the command line and wrappers such as SmoothGrad. */
 export interface MethodCapabilities {
   family: 'gradient' | 'path' | 'cam' | 'perturbation';
-  /** `input`: `[N,H,W,C]` like the input; `map`: `[N,H,W]` (CAM maps at layer resolution when not upsampled). */
-  output: 'input' | 'map';
+  /**
+   * `input`: `[N,H,W,C]` like the input; `map`: `[N,H,W]` (CAM maps at layer resolution when not
+   * upsampled); `layer`: shaped like the output of the layer attributed to, `[N, ...]`.
+   */
+  output: 'input' | 'map' | 'layer';
   /** Whether the method works on a layer (and so needs a LayersModel or GraphModel). */
   usesLayer: boolean;
   /** Whether it loops over batches (and so honours batchSize, onProgress, onPartial and signal). */
@@ -100,6 +107,30 @@ export const WRAPPABLE_METHODS = {
     summary: "relevance R_j = a_j Σ_k w_jk R_k / z_k handed down layer by layer from R = f(x), by the ε, γ, α-β or z^B rule per layer kind (`rule`, or Montavon et al.'s `composite`); LayersModels of convolutions, dense, pooling, batch norm, Add, Concatenate; `lrpWithDelta` also returns f(x) − Σ R per item",
     options: list(LRP_OPTIONS),
     run: (m, x, o) => lrp(m, x, o),
+  },
+  layerConductance: {
+    family: 'path', output: 'layer', usesLayer: true, long: true, ...NONE, name: 'layerConductance', title: 'Layer conductance', reference: 'Dhamdhere, Sundararajan and Yan 2018; Captum LayerConductance',
+    summary: "per unit of `layer`'s output, Σ_k ∂F/∂y(α_k) · (y(α_{k+1}) − y(α_k)) on the input path x′ → x; sums over the layer to about F(x) − F(x′)",
+    options: list(LAYER_CONDUCTANCE_OPTIONS),
+    run: (m, x, o) => layerConductance(m, x, o),
+  },
+  internalInfluence: {
+    family: 'path', output: 'layer', usesLayer: true, long: true, ...NONE, name: 'internalInfluence', title: 'Internal influence', reference: 'Leino et al. 2018; Captum InternalInfluence',
+    summary: "∫₀¹ ∂F/∂y dα for `layer`'s output y along the input path x′ → x (Integrated Gradients' quadrature)",
+    options: list(INTERNAL_INFLUENCE_OPTIONS),
+    run: (m, x, o) => internalInfluence(m, x, o),
+  },
+  layerIntegratedGradients: {
+    family: 'path', output: 'layer', usesLayer: true, long: true, ...NONE, multipliesByInput: true, name: 'layerIntegratedGradients', title: 'Layer Integrated Gradients', reference: 'Captum LayerIntegratedGradients',
+    summary: "(y − y′) · ∫₀¹ ∂F/∂y (y′ + α(y − y′)) dα in the space of `layer`'s output, y′ its value on the baseline",
+    options: list(LAYER_IG_OPTIONS),
+    run: (m, x, o) => layerIntegratedGradients(m, x, o),
+  },
+  neuronGradient: {
+    ...GRADIENT, ...NONE, usesLayer: true, name: 'neuronGradient', title: 'Neuron gradient', reference: 'Captum NeuronGradient',
+    summary: "∂y_neuron/∂x for one unit of `layer`'s output (`neuron`, row-major), or of their sum",
+    options: list(NEURON_GRADIENT_OPTIONS),
+    run: (m, x, o) => neuronGradient(m, x, o),
   },
   guidedBackprop: {
     ...GRADIENT, ...NONE, reluRule: 'guided', name: 'guidedBackprop', title: 'Guided backpropagation', reference: 'Springenberg et al. 2015',

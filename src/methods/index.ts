@@ -15,6 +15,16 @@ export {
 export type { IntegratedGradientsOptions, IntegratedGradientsPartial, IntegrationMethod, Baseline } from './integrated-gradients';
 export { deepLift, deepLiftWithDelta, DEEP_LIFT_DEFAULTS } from './deep-lift';
 export type { DeepLiftOptions } from './deep-lift';
+export { layerConductance } from './layer-conductance';
+export type { LayerConductanceOptions } from './layer-conductance';
+export { internalInfluence } from './internal-influence';
+export type { InternalInfluenceOptions } from './internal-influence';
+export { layerIntegratedGradients } from './layer-integrated-gradients';
+export type { LayerIntegratedGradientsOptions } from './layer-integrated-gradients';
+export { LAYER_PATH_DEFAULTS } from './layer-path';
+export type { LayerPathOptions } from './layer-path';
+export { neuronGradient, NEURON_GRADIENT_DEFAULTS } from './neuron-gradient';
+export type { NeuronGradientOptions } from './neuron-gradient';
 export { lrp, lrpWithDelta, LRP_DEFAULTS, LRP_RULES, LRP_LAYER_RULES, LRP_INPUT_RULES } from './lrp';
 export type { LrpOptions, LrpRule, LrpLayerRule, LrpInputRule } from './lrp';
 export { CAM_DEFAULTS } from './cam-pipeline';

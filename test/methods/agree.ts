@@ -11,11 +11,12 @@ import { RandomCnn } from '../reference/models';
 /** Small settings for the looping methods, so that slow backends (cpu, webgpu on lavapipe) stay quick. */
 export const SMALL: Record<string, Record<string, unknown>> = {
   smoothGrad: { samples: 3, seed: 5 }, integratedGradients: { steps: 8 }, occlusion: { window: 3, stride: 2 },
+  layerConductance: { steps: 4 }, internalInfluence: { steps: 4 }, layerIntegratedGradients: { steps: 4 },
 };
 
-/** The registered methods, without `cam` where the model's head is not GAP → dense. */
-export function methodNames(cam: boolean): string[] {
-  return METHOD_NAMES.filter((name) => cam || name !== 'cam');
+/** The registered methods, without `cam` where the model's head is not GAP → dense, and without `lrp` (LayersModels only) for a GraphModel. */
+export function methodNames(cam: boolean, graph = false): string[] {
+  return METHOD_NAMES.filter((name) => (cam || name !== 'cam') && !(graph && name === 'lrp'));
 }
 
 /** Whether cam applies to a random CNN in the form given (only fusedGapSoftmax has a GAP → dense head). */

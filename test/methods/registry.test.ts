@@ -12,13 +12,15 @@ describe('method registry', () => {
     const x = randomInput(model, 2, 4);
     const small: Record<string, Record<string, unknown>> = {
       smoothGrad: { samples: 2, seed: 1 }, integratedGradients: { steps: 4 }, occlusion: { window: 3, stride: 2 }, scoreCam: { batchSize: 4 },
+      layerConductance: { steps: 4 }, internalInfluence: { steps: 4 }, layerIntegratedGradients: { steps: 4 },
     };
     for (const name of METHOD_NAMES) {
       const info = getMethod(name);
       for (const o of info.options) expect(o.description.length).toBeGreaterThan(5);
       const before = tf.memory().numTensors;
       const out = await runMethod(name, model, x, small[name] ?? {});
-      expect(out.shape).toEqual(info.output === 'input' ? x.shape : [2, 11, 11]);
+      // The default layer of a layer attribution is the CAM layer, c3 ([3,3,6] per item).
+      expect(out.shape).toEqual(info.output === 'input' ? x.shape : info.output === 'layer' ? [2, 3, 3, 6] : [2, 11, 11]);
       expect(out.dtype).toBe('float32');
       out.dispose();
       expect(tf.memory().numTensors).toBe(before);
@@ -54,13 +56,15 @@ describe('method registry', () => {
   test("capabilities: SmoothGrad wraps any entry, as Captum's NoiseTunnel; with zero noise it is the method itself", async () => {
     const model = randomCnn('fusedGapSoftmax', 2);
     const x = randomInput(model, 2, 4);
-    const small: Record<string, Record<string, unknown>> = { integratedGradients: { steps: 4 }, occlusion: { window: 3, stride: 2 } };
+    const small: Record<string, Record<string, unknown>> = {
+      integratedGradients: { steps: 4 }, occlusion: { window: 3, stride: 2 }, layerConductance: { steps: 4 }, internalInfluence: { steps: 4 }, layerIntegratedGradients: { steps: 4 },
+    };
     const wrappable = METHOD_NAMES.filter((n) => n !== 'smoothGrad');
     expect(getMethod('smoothGrad').options.find((o) => o.name === 'method')?.choices).toEqual(wrappable);
     expect(wrappable.filter((n) => getMethod(n).reluRule !== null)).toEqual(['vanillaGradient', 'gradientTimesInput', 'guidedBackprop', 'deconvnet']);
-    expect(wrappable.filter((n) => getMethod(n).multipliesByInput)).toEqual(['gradientTimesInput', 'integratedGradients', 'deepLift', 'lrp']);
+    expect(wrappable.filter((n) => getMethod(n).multipliesByInput)).toEqual(['gradientTimesInput', 'integratedGradients', 'deepLift', 'lrp', 'layerIntegratedGradients']);
     expect(wrappable.filter((n) => getMethod(n).convergenceDelta)).toEqual(['integratedGradients', 'deepLift', 'lrp']);
-    expect(METHOD_NAMES.filter((n) => getMethod(n).long)).toEqual(['smoothGrad', 'integratedGradients', 'scoreCam', 'ablationCam', 'occlusion']);
+    expect(METHOD_NAMES.filter((n) => getMethod(n).long)).toEqual(['smoothGrad', 'integratedGradients', 'layerConductance', 'internalInfluence', 'layerIntegratedGradients', 'scoreCam', 'ablationCam', 'occlusion']);
     for (const name of wrappable) {
       const before = tf.memory().numTensors;
       const direct = await runMethod(name, model, x, small[name] ?? {});

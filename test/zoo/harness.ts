@@ -12,6 +12,7 @@ import type { ZooEntry } from '../fixtures/zoo';
 export const SMALL: Record<string, Record<string, unknown>> = {
   smoothGrad: { samples: 2, seed: 5 },
   integratedGradients: { steps: 2 },
+  layerConductance: { steps: 2 }, internalInfluence: { steps: 2 }, layerIntegratedGradients: { steps: 2 },
   // The raw maps: a ReLU of a map whose class evidence is all negative is legitimately zero everywhere.
   gradCam: { relu: false }, gradCamPlusPlus: { relu: false }, layerCam: { relu: false }, scoreCam: { relu: false },
   xGradCam: { relu: false }, hiResCam: { relu: false }, gradCamElementWise: { relu: false }, eigenCam: { relu: false }, eigenGradCam: { relu: false },
@@ -89,7 +90,8 @@ function checkRun(r: MethodRun, entry: ZooEntry, x: tf.Tensor4D, mustBeNonZero: 
   const [n, h, w, c] = x.shape;
   const info = getMethod(r.name);
   const inner = r.name === 'smoothGrad' ? getMethod(String(SMALL.smoothGrad.method ?? 'vanillaGradient')).output : info.output;
-  expect([r.name, r.shape]).toEqual([r.name, inner === 'input' ? [n, h, w, c] : [n, h, w]]);
+  if (inner === 'layer') expect([r.name, r.shape[0], r.shape.length >= 2]).toEqual([r.name, n, true]);
+  else expect([r.name, r.shape]).toEqual([r.name, inner === 'input' ? [n, h, w, c] : [n, h, w]]);
   const v = r.values as Float32Array;
   const per = v.length / n;
   for (let i = 0; i < n; i++) {

@@ -175,7 +175,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
       }
       if (result) {
         run.ms = Date.now() - t0;
-        const pixels = pixelMaps(entry, result);
+        const pixels = pixelMaps(entry, result, [d.images.shape[1], d.images.shape[2]]);
         result.dispose();
         const m = massMaps(pixels);
         pixels.dispose();
