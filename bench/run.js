@@ -83,6 +83,16 @@ function methods(size) {
       call: (m, x) => sl.smoothGrad(m, x, { ...target, samples: SG_SAMPLES, batchSize: BATCH, seed: 1 }) },
     { name: 'integratedGradients', batched: true, settings: `${IG_STEPS} steps, batch ${BATCH}`, passes: 2 * IG_STEPS + 1,
       call: (m, x) => sl.integratedGradients(m, x, { ...target, steps: IG_STEPS, batchSize: BATCH }) },
+    // Layer attributions at the default (CAM) layer: per path point a forward pass, and a backward pass
+    // over what follows the layer (conductance: also the head on the next point); not counted.
+    { name: 'layerConductance', batched: true, settings: `default layer, ${IG_STEPS} steps, batch ${BATCH}`, passes: null,
+      call: (m, x) => sl.layerConductance(m, x, { target: 0, steps: IG_STEPS, batchSize: BATCH }) },
+    { name: 'internalInfluence', batched: true, settings: `default layer, ${IG_STEPS} steps, batch ${BATCH}`, passes: null,
+      call: (m, x) => sl.internalInfluence(m, x, { target: 0, steps: IG_STEPS, batchSize: BATCH }) },
+    { name: 'layerIntegratedGradients', batched: true, settings: `default layer, ${IG_STEPS} steps, batch ${BATCH}`, passes: null,
+      call: (m, x) => sl.layerIntegratedGradients(m, x, { target: 0, steps: IG_STEPS, batchSize: BATCH }) },
+    // The head (input to the layer) forward and backward.
+    { name: 'neuronGradient', settings: 'default layer, sum of its units', passes: null, call: (m, x) => sl.neuronGradient(m, x) },
     { name: 'guidedBackprop', settings: '', passes: 2, call: (m, x) => sl.guidedBackprop(m, x, target) },
     // One input gradient over the batch [x; x′] (2 images).
     { name: 'deepLift', settings: 'zeros baseline', passes: 4, call: (m, x) => sl.deepLift(m, x, target) },

@@ -34,6 +34,9 @@ export const DEMO_SEED = 7_000_005;
 export const QUICK_OPTIONS: Record<string, Record<string, unknown>> = {
   smoothGrad: { samples: 8, seed: 0 },
   integratedGradients: { steps: 16 },
+  layerConductance: { steps: 16 },
+  internalInfluence: { steps: 16 },
+  layerIntegratedGradients: { steps: 16 },
   occlusion: { window: 8, stride: 8 },
 };
 const FULL_OPTIONS: Record<string, Record<string, unknown>> = { smoothGrad: { seed: 0 } };
