@@ -12,6 +12,7 @@ import { cam, CAM_METHOD_OPTIONS } from './cam';
 import { CAM_OPTIONS } from './cam-pipeline';
 import { DEEP_LIFT_OPTIONS, deepLift } from './deep-lift';
 import { eigenCam, eigenGradCam } from './eigen-cam';
+import { FULL_GRAD_OPTIONS, fullGrad } from './full-grad';
 import { gradCam } from './grad-cam';
 import { gradCamPlusPlus } from './grad-cam-plus-plus';
 import { GRADIENT_OPTIONS, gradientTimesInput, SALIENCY_MAP_OPTIONS, saliencyMap, vanillaGradient } from './gradient';
@@ -191,6 +192,12 @@ export const WRAPPABLE_METHODS = {
     ...CAM_MAP, ...NONE, long: true, name: 'ablationCam', title: 'Ablation-CAM', reference: 'Desai and Ramaswamy 2020; pytorch-grad-cam AblationCAM',
     summary: 'channels weighted by the relative drop of the score when each is ablated, (y − y_c) / y', options: list(ABLATION_CAM_OPTIONS),
     run: (m, x, o) => ablationCam(m, x as tf.Tensor4D, o),
+  },
+  fullGrad: {
+    ...CAM_MAP, ...NONE, name: 'fullGrad', title: 'FullGrad', reference: 'Srinivas and Fleuret 2019; pytorch-grad-cam FullGrad',
+    summary: 'Σ_c ψ(|x_c ∂y/∂x_c|) + Σ over biased layers Σ_c ψ(|b_c ∂y/∂z_c|), ψ min-max scaling each map and resizing it to the input; LayersModels',
+    options: list(FULL_GRAD_OPTIONS),
+    run: (m, x, o) => fullGrad(m, x, o),
   },
   cam: {
     ...CAM_MAP, ...NONE, name: 'cam', title: 'CAM', reference: 'Zhou et al. 2016',

@@ -46,6 +46,8 @@ export type { ScoreCamOptions, ScoreCamPartial } from './score-cam';
 export { ablationCam, ABLATION_CAM_DEFAULTS } from './ablation-cam';
 export type { AblationCamOptions, AblationCamPartial } from './ablation-cam';
 export { cam, CAM_METHOD_DEFAULTS } from './cam';
+export { fullGrad } from './full-grad';
+export type { FullGradOptions } from './full-grad';
 export type { CamMethodOptions } from './cam';
 export { guidedGradCam, GUIDED_GRAD_CAM_DEFAULTS } from './guided-grad-cam';
 export type { GuidedGradCamOptions } from './guided-grad-cam';

@@ -214,6 +214,8 @@ export interface KerasRun {
   /** Layers whose outputs are captured, distinct. */
   capture: KerasLayer[];
   replace: { layer: KerasLayer; by: tf.Tensor | ((a: tf.Tensor) => tf.Tensor) } | null;
+  /** Tensors added to these layers' outputs (after any replacement), for gradients with respect to many layers' outputs at once. */
+  deltas?: Map<KerasLayer, tf.Tensor>;
   stopAfter: boolean;
   preSoftmax: boolean;
 }
@@ -229,6 +231,7 @@ export function runKeras(where: string, model: tf.LayersModel, x: tf.Tensor, run
   const captured = new Map<tf.layers.Layer, tf.Tensor>();
   const hooked = new Set<KerasLayer>(run.capture);
   if (run.replace) hooked.add(run.replace.layer);
+  for (const layer of run.deltas?.keys() ?? []) hooked.add(layer);
   let output: tf.Tensor | null = null;
   const forward = () => {
     // Hooks are made here, inside the softmax patches, so that a hooked output layer keeps its patched call.
@@ -244,6 +247,8 @@ export function runKeras(where: string, model: tf.LayersModel, x: tf.Tensor, run
           // reading it have run, and the replacement may be the caller's own tensor.
           if (replace) out = tf.clone(replace(out));
         }
+        const delta = run.deltas?.get(layer);
+        if (delta) out = tf.add(out, delta);
         if (wanted.has(layer)) {
           // A kept copy: the model's own tidy scopes would free the layer's output.
           captured.get(layer)?.dispose();

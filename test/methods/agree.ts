@@ -14,9 +14,9 @@ export const SMALL: Record<string, Record<string, unknown>> = {
   layerConductance: { steps: 4 }, internalInfluence: { steps: 4 }, layerIntegratedGradients: { steps: 4 },
 };
 
-/** The registered methods, without `cam` where the model's head is not GAP → dense, and without `lrp` (LayersModels only) for a GraphModel. */
+/** The registered methods, without `cam` where the model's head is not GAP → dense, and without `lrp` and `fullGrad` (LayersModels only) for a GraphModel. */
 export function methodNames(cam: boolean, graph = false): string[] {
-  return METHOD_NAMES.filter((name) => (cam || name !== 'cam') && !(graph && name === 'lrp'));
+  return METHOD_NAMES.filter((name) => (cam || name !== 'cam') && !(graph && (name === 'lrp' || name === 'fullGrad')));
 }
 
 /** Whether cam applies to a random CNN in the form given (only fusedGapSoftmax has a GAP → dense head). */
