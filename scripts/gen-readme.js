@@ -43,6 +43,8 @@ function showValid(o) {
       return o.choices.map(code).join(', ') + (o.orFunction ? ', or a function' : '');
     case 'layer':
       return 'a layer name (a node name for a GraphModel)';
+    case 'layers':
+      return 'layer names, a list (`a,b` on the command line)';
     case 'target':
       return 'an output index, one per item, or a function `[N,K]` → `[N]`';
     case 'window':

@@ -26,7 +26,7 @@ export {
   guidedBackprop, deconvnet, smoothGrad, SMOOTHGRAD_TYPES, SMOOTHGRAD_METHODS, SMOOTH_GRAD_DEFAULTS,
   integratedGradients, integratedGradientsWithDelta, integrationPoints, gaussLegendre, IG_METHODS, IG_BASELINES, IG_DEFAULTS,
   deepLift, deepLiftWithDelta, DEEP_LIFT_DEFAULTS, lrp, lrpWithDelta, LRP_DEFAULTS, layerConductance, internalInfluence, layerIntegratedGradients, LAYER_PATH_DEFAULTS, neuronGradient, NEURON_GRADIENT_DEFAULTS, LRP_RULES, LRP_LAYER_RULES, LRP_INPUT_RULES, CAM_DEFAULTS, gradCam, gradCamPlusPlus, layerCam, xGradCam, hiResCam, gradCamElementWise, eigenCam, eigenGradCam,
-  scoreCam, SCORE_CAM_DEFAULTS, ablationCam, ABLATION_CAM_DEFAULTS, cam, CAM_METHOD_DEFAULTS, fullGrad, guidedGradCam, GUIDED_GRAD_CAM_DEFAULTS,
+  scoreCam, SCORE_CAM_DEFAULTS, ablationCam, ABLATION_CAM_DEFAULTS, cam, CAM_METHOD_DEFAULTS, fullGrad, multiLayerCam, MULTI_LAYER_CAM_DEFAULTS, MULTI_LAYER_CAM_METHODS, guidedGradCam, GUIDED_GRAD_CAM_DEFAULTS,
   occlusion, occlusionContext, planOcclusion, runOcclusion, evaluateDrops, aggregateOcclusion, OCCLUSION_DEFAULTS, layerActivations,
   OCCLUSION_ALGORITHMS, occlusionEvaluator, incrementalUnsupported,
   METHODS, METHOD_NAMES, getMethod, runMethod, parseMethodOptions, methodOptionsFromJSON,
@@ -35,7 +35,7 @@ export {
 export type {
   Target, CommonOptions, LoopOptions, VanillaGradientOptions, SaliencyMapOptions, ChannelReduction, GuidedBackpropOptions,
   SmoothGradOptions, SmoothGradType, AttributionFunction, SmoothGradPartial,
-  IntegratedGradientsOptions, IntegratedGradientsPartial, IntegrationMethod, Baseline, DeepLiftOptions, LrpOptions, LrpRule, LrpLayerRule, LrpInputRule, LayerConductanceOptions, InternalInfluenceOptions, LayerIntegratedGradientsOptions, LayerPathOptions, NeuronGradientOptions, FullGradOptions,
+  IntegratedGradientsOptions, IntegratedGradientsPartial, IntegrationMethod, Baseline, DeepLiftOptions, LrpOptions, LrpRule, LrpLayerRule, LrpInputRule, LayerConductanceOptions, InternalInfluenceOptions, LayerIntegratedGradientsOptions, LayerPathOptions, NeuronGradientOptions, FullGradOptions, MultiLayerCamOptions, MultiLayerCamMethod,
   CamOptions, GradCamOptions, GradCamPlusPlusOptions, LayerCamOptions, XGradCamOptions, HiResCamOptions, EigenCamOptions, ScoreCamOptions, ScoreCamPartial,
   AblationCamOptions, AblationCamPartial, CamMethodOptions, GuidedGradCamOptions,
   OcclusionOptions, OcclusionPartial, OcclusionContext, OcclusionPlan, OcclusionEvaluator, RunOcclusionOptions, OcclusionAlgorithm,

@@ -11,7 +11,7 @@ import * as ts from 'typescript';
 const INDEX = path.join(__dirname, '..', 'src', 'index.ts');
 
 const VALUES = [
-  'DEEP_LIFT_DEFAULTS', 'deepLift', 'deepLiftWithDelta', 'lrp', 'lrpWithDelta', 'LRP_DEFAULTS', 'layerConductance', 'internalInfluence', 'layerIntegratedGradients', 'LAYER_PATH_DEFAULTS', 'neuronGradient', 'NEURON_GRADIENT_DEFAULTS', 'fullGrad', 'LRP_RULES', 'LRP_LAYER_RULES', 'LRP_INPUT_RULES',
+  'DEEP_LIFT_DEFAULTS', 'deepLift', 'deepLiftWithDelta', 'lrp', 'lrpWithDelta', 'LRP_DEFAULTS', 'layerConductance', 'internalInfluence', 'layerIntegratedGradients', 'LAYER_PATH_DEFAULTS', 'neuronGradient', 'NEURON_GRADIENT_DEFAULTS', 'fullGrad', 'multiLayerCam', 'MULTI_LAYER_CAM_DEFAULTS', 'MULTI_LAYER_CAM_METHODS', 'LRP_RULES', 'LRP_LAYER_RULES', 'LRP_INPUT_RULES',
   'ABLATION_CAM_DEFAULTS', 'ablationCam', 'eigenCam', 'eigenGradCam', 'gradCamElementWise', 'hiResCam', 'xGradCam',
   'AmbiguousLayerError', 'BACKENDS', 'BackendError', 'CAM_DEFAULTS', 'CAM_METHOD_DEFAULTS', 'CHANNEL_REDUCTIONS', 'COLORBAR_DEFAULTS', 'COLORMAPS', 'COMMON_DEFAULTS',
   'CancelledError', 'DISPLAY', 'DisplayError', 'GALLERY_DEFAULTS', 'GALLERY_LAYOUTS', 'GUIDED_GRAD_CAM_DEFAULTS', 'IG_BASELINES', 'IG_DEFAULTS',
@@ -41,7 +41,7 @@ const VALUES = [
 const TYPES = [
   // metrics
   'Localisation', 'LocalisationOptions', 'SsimOptions', 'PixelCurve', 'PixelCurveOptions', 'InfidelityOptions', 'SensitivityMaxOptions', 'Randomisation', 'RandomisationMode', 'RandomisationOptions',
-  'DeepLiftOptions', 'LrpOptions', 'LrpRule', 'LrpLayerRule', 'LrpInputRule', 'LayerConductanceOptions', 'InternalInfluenceOptions', 'LayerIntegratedGradientsOptions', 'LayerPathOptions', 'NeuronGradientOptions', 'FullGradOptions',
+  'DeepLiftOptions', 'LrpOptions', 'LrpRule', 'LrpLayerRule', 'LrpInputRule', 'LayerConductanceOptions', 'InternalInfluenceOptions', 'LayerIntegratedGradientsOptions', 'LayerPathOptions', 'NeuronGradientOptions', 'FullGradOptions', 'MultiLayerCamOptions', 'MultiLayerCamMethod',
   'AblationCamOptions', 'AblationCamPartial', 'EigenCamOptions', 'HiResCamOptions', 'XGradCamOptions',
   'ActivationMaximizationOptions', 'ArrayInput', 'Captured', 'CaptureOptions', 'ListLayersOptions', 'AttributionFunction', 'BackendInfo', 'BackendName', 'Baseline', 'BinaryData', 'CamMethodOptions',
   'CamOptions', 'ChannelReduction', 'ColorbarOptions', 'ColorbarOrientation', 'Colormap', 'ColormapName', 'ColormapSpec', 'Comm', 'CommMessage',

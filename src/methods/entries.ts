@@ -13,6 +13,7 @@ import { CAM_OPTIONS } from './cam-pipeline';
 import { DEEP_LIFT_OPTIONS, deepLift } from './deep-lift';
 import { eigenCam, eigenGradCam } from './eigen-cam';
 import { FULL_GRAD_OPTIONS, fullGrad } from './full-grad';
+import { MULTI_LAYER_CAM_OPTIONS, multiLayerCam } from './multi-layer-cam';
 import { gradCam } from './grad-cam';
 import { gradCamPlusPlus } from './grad-cam-plus-plus';
 import { GRADIENT_OPTIONS, gradientTimesInput, SALIENCY_MAP_OPTIONS, saliencyMap, vanillaGradient } from './gradient';
@@ -192,6 +193,12 @@ export const WRAPPABLE_METHODS = {
     ...CAM_MAP, ...NONE, long: true, name: 'ablationCam', title: 'Ablation-CAM', reference: 'Desai and Ramaswamy 2020; pytorch-grad-cam AblationCAM',
     summary: 'channels weighted by the relative drop of the score when each is ablated, (y − y_c) / y', options: list(ABLATION_CAM_OPTIONS),
     run: (m, x, o) => ablationCam(m, x as tf.Tensor4D, o),
+  },
+  multiLayerCam: {
+    ...CAM_MAP, ...NONE, name: 'multiLayerCam', title: 'Multi-layer CAM', reference: 'pytorch-grad-cam (several target_layers)',
+    summary: 'the mean over `layers` of a CAM variant’s maps (`method`), each upsampled and min-max scaled per item',
+    options: list(MULTI_LAYER_CAM_OPTIONS),
+    run: (m, x, o) => multiLayerCam(m, x, o),
   },
   fullGrad: {
     ...CAM_MAP, ...NONE, name: 'fullGrad', title: 'FullGrad', reference: 'Srinivas and Fleuret 2019; pytorch-grad-cam FullGrad',

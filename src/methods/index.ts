@@ -47,6 +47,8 @@ export { ablationCam, ABLATION_CAM_DEFAULTS } from './ablation-cam';
 export type { AblationCamOptions, AblationCamPartial } from './ablation-cam';
 export { cam, CAM_METHOD_DEFAULTS } from './cam';
 export { fullGrad } from './full-grad';
+export { multiLayerCam, MULTI_LAYER_CAM_DEFAULTS, MULTI_LAYER_CAM_METHODS } from './multi-layer-cam';
+export type { MultiLayerCamOptions, MultiLayerCamMethod } from './multi-layer-cam';
 export type { FullGradOptions } from './full-grad';
 export type { CamMethodOptions } from './cam';
 export { guidedGradCam, GUIDED_GRAD_CAM_DEFAULTS } from './guided-grad-cam';

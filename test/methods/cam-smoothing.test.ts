@@ -9,7 +9,9 @@ import { setBackend } from '../../src/backend';
 import { gradCam } from '../../src/methods/grad-cam';
 import { getMethod, METHOD_NAMES, runMethod } from '../../src/methods/registry';
 import { randomCnn, randomInput } from '../reference/models';
-import { modelG, values, xG } from './cam-helpers';
+import { OptionError, UnknownLayerError } from '../../src/errors';
+import { multiLayerCam } from '../../src/methods/multi-layer-cam';
+import { expectLeakFreeError, modelG, values, xG } from './cam-helpers';
 
 describe('CAM smoothing', () => {
   beforeAll(() => setBackend('wasm'));
@@ -78,7 +80,7 @@ describe('CAM smoothing', () => {
     const model = randomCnn('fusedGapSoftmax', 5);
     const x = randomInput(model, 2, 6);
     const cams = METHOD_NAMES.filter((n) => getMethod(n).options.some((o) => o.name === 'augSmooth'));
-    expect(cams).toEqual(['gradCam', 'gradCamPlusPlus', 'layerCam', 'xGradCam', 'hiResCam', 'gradCamElementWise', 'eigenCam', 'eigenGradCam', 'scoreCam', 'ablationCam', 'cam']);
+    expect(cams).toEqual(['gradCam', 'gradCamPlusPlus', 'layerCam', 'xGradCam', 'hiResCam', 'gradCamElementWise', 'eigenCam', 'eigenGradCam', 'scoreCam', 'ablationCam', 'multiLayerCam', 'cam']);
     const run = async (name: string, input: tf.Tensor, options: Record<string, unknown>) => {
       const t = await runMethod(name, model, input, { relu: false, ...options });
       const v = await values(t);
@@ -102,6 +104,39 @@ describe('CAM smoothing', () => {
       expect({ name, changed }).toEqual({ name, changed: !['eigenCam', 'eigenGradCam', 'gradCamElementWise'].includes(name) });
     }
     item.dispose();
+    x.dispose();
+    model.dispose();
+  });
+
+  test('multiLayerCam: the mean of the per-item min-max scaled maps of each layer; by default the CAM layer and a finer one', async () => {
+    const model = randomCnn('fusedGapSoftmax', 7);
+    const x = randomInput(model, 2, 8);
+    const target = [1, 3];
+    const scaled: number[][] = [];
+    for (const layer of ['p1', 'c3']) {
+      const t = await gradCam(model, x, { layer, target });
+      const m = await values(t);
+      t.dispose();
+      const per = m.length / 2;
+      scaled.push(m.map((v, i) => {
+        const item = m.slice(Math.floor(i / per) * per, (Math.floor(i / per) + 1) * per);
+        const lo = Math.min(...item);
+        return (v - lo) / (1e-7 + Math.max(...item) - lo);
+      }));
+    }
+    const want = scaled[0].map((v, i) => (v + scaled[1][i]) / 2);
+    const before = tf.memory().numTensors;
+    for (const options of [{ layers: ['p1', 'c3'] }, {}]) {
+      const got = await multiLayerCam(model, x, { target, ...options });
+      expect(got.shape).toEqual([2, 11, 11]);
+      const g = await values(got);
+      got.dispose();
+      expect({ options, err: Math.max(...g.map((v, i) => Math.abs(v - want[i]))) < 1e-5 }).toEqual({ options, err: true });
+    }
+    expect(tf.memory().numTensors).toBe(before);
+    await expectLeakFreeError(() => multiLayerCam(model, x, { layers: [] }), OptionError, /layers must be a non-empty list of layer names/);
+    await expectLeakFreeError(() => multiLayerCam(model, x, { layers: ['p1', 'nope'] }), UnknownLayerError, /unknown layer "nope"/);
+    await expectLeakFreeError(() => multiLayerCam(model, x, { method: 'cam' as never }), OptionError, /unknown method "cam"; choices: gradCam/);
     x.dispose();
     model.dispose();
   });

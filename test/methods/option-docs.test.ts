@@ -32,6 +32,7 @@ const INTERFACES: Record<string, [string, string]> = {
   eigenGradCam: ['eigen-cam.ts', 'EigenCamOptions'],
   scoreCam: ['score-cam.ts', 'ScoreCamOptions'],
   ablationCam: ['ablation-cam.ts', 'AblationCamOptions'],
+  multiLayerCam: ['multi-layer-cam.ts', 'MultiLayerCamOptions'],
   fullGrad: ['full-grad.ts', 'FullGradOptions'],
   cam: ['cam.ts', 'CamMethodOptions'],
   guidedGradCam: ['guided-grad-cam.ts', 'GuidedGradCamOptions'],
