@@ -105,6 +105,13 @@ function methods(size) {
     { name: 'gradCam', settings: 'default layer, upsampled', passes: 1, call: (m, x) => sl.gradCam(m, x, target) },
     { name: 'xGradCam', settings: 'default layer, upsampled', passes: 1, call: (m, x) => sl.xGradCam(m, x, target) },
     { name: 'hiResCam', settings: 'default layer, upsampled', passes: 1, call: (m, x) => sl.hiResCam(m, x, target) },
+    // Six augmented inputs, each one Grad-CAM pass; the principal component of w·A in JS: not counted.
+    { name: 'gradCam', settings: 'augSmooth (6 inputs)', passes: 6, call: (m, x) => sl.gradCam(m, x, { ...target, augSmooth: true }) },
+    { name: 'gradCam', settings: 'eigenSmooth', passes: null, call: (m, x) => sl.gradCam(m, x, { ...target, eigenSmooth: true }) },
+    // One Grad-CAM pass per layer (two by default) and the target's forward pass.
+    { name: 'multiLayerCam', settings: 'gradCam, default layers', passes: null, call: (m, x) => sl.multiLayerCam(m, x, target) },
+    // Two forward passes (shapes, then the hooked one) and one backward pass to the input.
+    { name: 'fullGrad', settings: '', passes: 4, call: (m, x) => sl.fullGrad(m, x, target) },
     // Forward to the layer, then the principal component in JS (float64 power iteration): not counted.
     { name: 'eigenCam', settings: 'default layer, upsampled', passes: null, call: (m, x) => sl.eigenCam(m, x, target) },
     // One tail pass (after the layer) per channel: not counted in forward passes.
