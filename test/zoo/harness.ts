@@ -16,7 +16,7 @@ export const SMALL: Record<string, Record<string, unknown>> = {
   // The raw maps: a ReLU of a map whose class evidence is all negative is legitimately zero everywhere.
   gradCam: { relu: false }, gradCamPlusPlus: { relu: false }, layerCam: { relu: false }, scoreCam: { relu: false },
   xGradCam: { relu: false }, hiResCam: { relu: false }, gradCamElementWise: { relu: false }, eigenCam: { relu: false }, eigenGradCam: { relu: false },
-  ablationCam: { relu: false },
+  ablationCam: { relu: false }, multiLayerCam: { relu: false },
 };
 
 /** Methods that only some models support, and the typed error the others give (`graph`: run on the converted GraphModel). */
