@@ -6,12 +6,12 @@
  * layer's output, `[N, ...]`.
  */
 import * as tf from '@tensorflow/tfjs';
-import { LayerError } from '../errors';
+import { LayerError, OptionError } from '../errors';
 import { ModelAdapter, resolveModel } from '../models/adapter';
 import { withGradientRules } from '../models/gradient-rules';
 import type { Model } from '../models/types';
 import { checkInput, checkModel, COMMON_OPTIONS, CommonOptions, LoopOptions, resolveTarget, rowSelector, ScoreSelector } from './common';
-import { IG_BASELINES, IG_DEFAULTS, IG_METHODS, IntegrationMethod, integrationPoints, makeBaseline, Baseline } from './integrated-gradients';
+import { IG_BASELINES, IG_DEFAULTS, IG_METHODS, IntegrationMethod, makeBaseline, Baseline } from './integrated-gradients';
 import { runBatches } from './loop';
 import { extendSpecs, resolveOptions } from './options';
 import { BATCH_SIZE } from './common';
@@ -66,7 +66,7 @@ export interface LayerPath {
 
 /** The layer named, or the default (the last with a 4-D output); LayerError for a plain function. */
 export function resolveAttributionLayer(where: string, adapter: ModelAdapter, x: tf.Tensor4D, layer: string | null): string {
-  adapter.requireLayers();
+  if (adapter.kind === 'function') throw new LayerError(where, 'a plain function has no layers; pass a tf.LayersModel or tf.GraphModel');
   return layer === null ? adapter.defaultCamLayer(x) : adapter.resolveLayer(layer);
 }
 
@@ -76,9 +76,8 @@ export async function prepareLayerPath(where: string, model: Model, input: tf.Te
   const o = resolveOptions(where, LAYER_PATH_OPTIONS, options) as Resolved;
   const x = await checkInput(where, model, input);
   const adapter = resolveModel(where, model);
-  if (adapter.kind === 'function') throw new LayerError(where, 'a plain function has no layers; pass a tf.LayersModel or tf.GraphModel');
   const layer = resolveAttributionLayer(where, adapter, x, o.layer);
-  if (o.method === 'riemannTrapezoid' && o.steps < 2) integrationPoints(o.method, o.steps);
+  if (o.method === 'riemannTrapezoid' && o.steps < 2) throw new OptionError(where, `riemannTrapezoid needs steps ≥ 2, got ${o.steps}`);
   const resolved = await resolveTarget(where, model, x, o.target, o);
   const base = await makeBaseline(where, x, o.baseline, o.blurSigma);
   return { where, adapter, layer, x, base, options: o, select: (items) => rowSelector(where, resolved, items) };

@@ -64,8 +64,10 @@ export async function multiLayerCam(model: Model, input: tf.Tensor, options: Mul
   const adapter = resolveModel(where, model);
   const layers = o.layers === null ? defaultLayers(where, model, x) : o.layers.map((l) => resolveCamLayer(where, adapter, x, l));
   const target = await resolveTarget(where, model, x, o.target, o);
-  const { method, layers: _layers, ...rest } = o;
-  void _layers;
+  const { method, ...passed } = o;
+  // Everything but the method and the layer list goes to the variant (target fixed, each layer in turn).
+  const rest: Record<string, unknown> = { ...passed };
+  delete rest.layers;
   let sum: tf.Tensor3D | null = null;
   try {
     for (const layer of layers) {
