@@ -13,6 +13,7 @@ import { layerConductance } from '../../src/methods/layer-conductance';
 import { layerIntegratedGradients } from '../../src/methods/layer-integrated-gradients';
 import { neuronGradient } from '../../src/methods/neuron-gradient';
 import { withGradientRules } from '../../src/models/gradient-rules';
+import { methodMaps } from '../../src/widgets/kernel/compute';
 import { expectLeakFreeError } from './cam-helpers';
 
 const seeded = (seed: number) => tf.initializers.randomNormal({ seed, stddev: 0.5 });
@@ -180,6 +181,19 @@ describe('layer and neuron attributions', () => {
     await expectLeakFreeError(() => layerConductance((t: tf.Tensor4D) => tf.sum(t, [1, 2]), x), LayerError, /plain function/);
     await expectLeakFreeError(() => neuronGradient(model, x, { layer: 'c1', neuron: 108 }), OptionError, /neuron 108 is out of range: layer "c1" has 108 units per item \(shape \[6,6,3\]; valid: 0 to 107\)/);
     await expectLeakFreeError(() => internalInfluence(model, x, { steps: 0 }), OptionError, /steps must be an integer/);
+    x.dispose();
+    model.dispose();
+  });
+
+  test('widgets: a layer attribution becomes one map per image at the image size; a dense layer is refused', async () => {
+    const model = cnn();
+    const x = tf.randomUniform([2, 8, 8, 2], 0, 1, 'float32', 13) as tf.Tensor4D;
+    const before = tf.memory().numTensors;
+    const maps = await methodMaps(model, x, 'layerConductance', { layer: 'c1', steps: 2 });
+    expect(maps.length).toBe(2 * 8 * 8);
+    expect(maps.some((v) => v !== 0)).toBe(true);
+    await expect(methodMaps(model, x, 'internalInfluence', { layer: 'out', steps: 2 })).rejects.toThrow(/internalInfluence: the result has shape \[2,3\], which is not a picture/);
+    expect(tf.memory().numTensors).toBe(before);
     x.dispose();
     model.dispose();
   });
