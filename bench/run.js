@@ -41,7 +41,8 @@ function loadPackage() {
   }
   const sl = {};
   for (const mod of ['backend', 'methods/gradient', 'methods/smooth-grad', 'methods/integrated-gradients', 'methods/deep-lift', 'methods/guided-backprop',
-    'methods/grad-cam', 'methods/x-grad-cam', 'methods/hi-res-cam', 'methods/eigen-cam', 'methods/ablation-cam', 'methods/occlusion']) {
+    'methods/grad-cam', 'methods/x-grad-cam', 'methods/hi-res-cam', 'methods/eigen-cam', 'methods/ablation-cam', 'methods/occlusion',
+    'methods/feature-ablation', 'methods/shapley-sampling', 'methods/lime', 'methods/kernel-shap', 'methods/rise']) {
     try {
       Object.assign(sl, require(`../dist/${mod}`));
     } catch (e) {
@@ -67,6 +68,10 @@ const SG_SAMPLES = 16;
 const IG_STEPS = 16;
 const BATCH = 8;
 const OCC = { window: [32, 32], stride: [32, 32] };
+const PG = { groups: 'grid', segments: 16 };
+const SV_SAMPLES = 4;
+const SURROGATE_SAMPLES = 32;
+const RISE_MASKS = 64;
 function occlusionPositions(size) {
   const per = (d, w, s) => Math.ceil(Math.max(d - w, 0) / s) + 1;
   return per(size, OCC.window[0], OCC.stride[0]) * per(size, OCC.window[1], OCC.stride[1]);
@@ -118,6 +123,18 @@ function methods(size) {
     { name: 'ablationCam', batched: true, settings: `default layer, batch 32`, passes: null, call: (m, x) => sl.ablationCam(m, x, { ...target, batchSize: 32 }) },
     { name: 'occlusion', batched: true, settings: `window ${OCC.window[0]}, stride ${OCC.stride[0]}, batch ${BATCH}`,
       passes: occlusionPositions(size) + 1, call: (m, x) => sl.occlusion(m, x, { ...target, ...OCC, batchSize: BATCH }) },
+    // Pixel-group perturbation on a grid (SLIC's cost is JavaScript on the input, not forward passes); each
+    // also runs the model on x twice (the target, then F(x)) and Shapley sampling once more on the baseline.
+    { name: 'featureAblation', batched: true, settings: `grid of ${PG.segments}, batch ${BATCH}`, passes: PG.segments + 2,
+      call: (m, x) => sl.featureAblation(m, x, { ...target, ...PG, batchSize: BATCH }) },
+    { name: 'shapleyValueSampling', batched: true, settings: `grid of 4, ${SV_SAMPLES} permutations, batch ${BATCH}`, passes: SV_SAMPLES * 3 + 3,
+      call: (m, x) => sl.shapleyValueSampling(m, x, { ...target, groups: 'grid', segments: 4, samples: SV_SAMPLES, seed: 1, batchSize: BATCH }) },
+    { name: 'lime', batched: true, settings: `grid of ${PG.segments}, ${SURROGATE_SAMPLES} samples, batch ${BATCH}`, passes: SURROGATE_SAMPLES + 2,
+      call: (m, x) => sl.lime(m, x, { ...target, ...PG, samples: SURROGATE_SAMPLES, seed: 1, batchSize: BATCH }) },
+    { name: 'kernelShap', batched: true, settings: `grid of ${PG.segments}, ${SURROGATE_SAMPLES} samples, batch ${BATCH}`, passes: SURROGATE_SAMPLES + 2,
+      call: (m, x) => sl.kernelShap(m, x, { ...target, ...PG, samples: SURROGATE_SAMPLES, seed: 1, batchSize: BATCH }) },
+    { name: 'rise', batched: true, settings: `${RISE_MASKS} masks, 7 cells, batch ${BATCH}`, passes: RISE_MASKS + 2,
+      call: (m, x) => sl.rise(m, x, { ...target, samples: RISE_MASKS, cells: 7, seed: 1, batchSize: BATCH }) },
   ];
 }
 

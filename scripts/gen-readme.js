@@ -5,8 +5,12 @@
  *
  *   <!-- generated:methods (npm run docs; do not edit by hand) -->  ...  <!-- /generated:methods -->
  *
+ * and the op-coverage table from src/models/op-coverage.ts (`opCoverageTable`) between
+ *
+ *   <!-- generated:ops (npm run docs; do not edit by hand) -->  ...  <!-- /generated:ops -->
+ *
  * `node scripts/gen-readme.js --check` exits 1 when the README differs from what it would write.
- * test/methods/readme-tables.test.ts checks the same against the registry in src/.
+ * test/methods/readme-tables.test.ts checks the same against the sources in src/.
  */
 'use strict';
 const fs = require('fs');
@@ -53,6 +57,8 @@ function showValid(o) {
       return [...o.choices.map((c) => code(`'${c}'`)), 'a number', 'a tensor broadcastable to the input'].join(', ');
     case 'workers':
       return `${code("'auto'")} or an integer from 1 to 256`;
+    case 'groups':
+      return [...o.choices.map((c) => code(`'${c}'`)), 'an integer tensor `[H,W]` or `[N,H,W]` of labels'].join(', ');
     default:
       throw new Error(`gen-readme: unknown option type ${o.type}`);
   }
@@ -90,30 +96,39 @@ function renderMethodTables(names, get) {
   return lines.join('\n');
 }
 
-/** The README text with the generated part replaced. */
-function withTables(readme, tables) {
-  const i = readme.indexOf(BEGIN);
-  const j = readme.indexOf(END);
-  if (i < 0 || j < i) throw new Error(`gen-readme: README.md lacks the markers ${BEGIN} ... ${END}`);
-  return `${readme.slice(0, i + BEGIN.length)}\n${tables}\n${readme.slice(j)}`;
+/** The README text with the part between `begin` and `end` replaced by `text`. */
+function withBlock(readme, text, begin, end) {
+  const i = readme.indexOf(begin);
+  const j = readme.indexOf(end);
+  if (i < 0 || j < i) throw new Error(`gen-readme: README.md lacks the markers ${begin} ... ${end}`);
+  return `${readme.slice(0, i + begin.length)}\n${text}\n${readme.slice(j)}`;
 }
 
-module.exports = { renderMethodTables, withTables, BEGIN, END };
+const OPS_BEGIN = '<!-- generated:ops (npm run docs; do not edit by hand) -->';
+const OPS_END = '<!-- /generated:ops -->';
+
+/** The README text with the method tables replaced. */
+const withTables = (readme, tables) => withBlock(readme, tables, BEGIN, END);
+/** The README text with the op-coverage table replaced. */
+const withOpTable = (readme, table) => withBlock(readme, table, OPS_BEGIN, OPS_END);
+
+module.exports = { renderMethodTables, withTables, withOpTable, BEGIN, END };
 
 if (require.main === module) {
   const registry = require(path.join(__dirname, '..', 'dist', 'methods', 'registry'));
   const before = fs.readFileSync(README, 'utf8');
-  const after = withTables(before, renderMethodTables(registry.METHOD_NAMES, registry.getMethod));
+  const ops = require(path.join(__dirname, '..', 'dist', 'models', 'op-coverage'));
+  const after = withOpTable(withTables(before, renderMethodTables(registry.METHOD_NAMES, registry.getMethod)), ops.opCoverageTable());
   if (process.argv.includes('--check')) {
     if (after !== before) {
-      console.error('README.md: the method tables differ from the registry; run `npm run docs`');
+      console.error('README.md: the method or op tables differ from their sources; run `npm run docs`');
       process.exit(1);
     }
-    console.log('README.md: method tables match the registry');
+    console.log('README.md: method and op tables match their sources');
   } else if (after !== before) {
     fs.writeFileSync(README, after);
-    console.log('README.md: method tables written from the registry');
+    console.log('README.md: method and op tables written from their sources');
   } else {
-    console.log('README.md: method tables already match the registry');
+    console.log('README.md: method and op tables already match their sources');
   }
 }

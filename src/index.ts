@@ -15,11 +15,11 @@ export type { MimeBundle, Displayable, DisplayOptions } from './display';
 export {
   listLayers, defaultCamLayer, isLayersModel, isGraphModel, capture, splitModel, withGradientRules, loadModel, saveModel,
   SHIPPED_MODELS, SHIPPED_MODELS_DIR, SHIPPED_INFO, shippedModelPath, isShippedModelName, buildShippedArchitecture,
-  trainShipped, evaluateShipped, trainingDataSeed, heldOutSeed, registerWasmTrainingKernels,
+  trainShipped, evaluateShipped, trainingDataSeed, heldOutSeed, registerWasmTrainingKernels, trainShuffledLabels, shuffledDataSeed, SHUFFLED_TRAIN_DEFAULTS,
 } from './models';
 export type {
   Model, ScoreFunction, LayerInfo, ListLayersOptions, ForwardOptions, CaptureOptions, Captured, SplitModel, GradientRules, ReluRule, LoadModelOptions, ShippedModelName, ShippedModelInfo,
-  TrainOptions, TrainProgress, TrainResult, HeldOutMetrics,
+  TrainOptions, TrainProgress, TrainResult, HeldOutMetrics, ShuffledTrainOptions, ShuffledFit,
 } from './models';
 export {
   COMMON_DEFAULTS, vanillaGradient, gradientTimesInput, saliencyMap, reduceChannels, CHANNEL_REDUCTIONS, SALIENCY_MAP_DEFAULTS,
@@ -29,6 +29,8 @@ export {
   scoreCam, SCORE_CAM_DEFAULTS, ablationCam, ABLATION_CAM_DEFAULTS, cam, CAM_METHOD_DEFAULTS, fullGrad, multiLayerCam, MULTI_LAYER_CAM_DEFAULTS, MULTI_LAYER_CAM_METHODS, guidedGradCam, GUIDED_GRAD_CAM_DEFAULTS,
   occlusion, occlusionContext, planOcclusion, runOcclusion, evaluateDrops, aggregateOcclusion, OCCLUSION_DEFAULTS, layerActivations,
   OCCLUSION_ALGORITHMS, occlusionEvaluator, incrementalUnsupported,
+  featureAblation, FEATURE_ABLATION_DEFAULTS, shapleyValueSampling, SHAPLEY_SAMPLING_DEFAULTS, lime, LIME_DEFAULTS, LIME_DISTANCES,
+  kernelShap, KERNEL_SHAP_DEFAULTS, rise, RISE_DEFAULTS, pixelGroups, GROUP_DEFAULTS, GROUP_KINDS,
   METHODS, METHOD_NAMES, getMethod, runMethod, parseMethodOptions, methodOptionsFromJSON,
   activationMaximization, filterGallery, featureInversion, deepDream, STEP_SCHEDULES, PARAMETERIZATIONS, gaussianBlur,
 } from './methods';
@@ -38,6 +40,8 @@ export type {
   IntegratedGradientsOptions, IntegratedGradientsPartial, IntegrationMethod, Baseline, DeepLiftOptions, LrpOptions, LrpRule, LrpLayerRule, LrpInputRule, LayerConductanceOptions, InternalInfluenceOptions, LayerIntegratedGradientsOptions, LayerPathOptions, NeuronGradientOptions, FullGradOptions, MultiLayerCamOptions, MultiLayerCamMethod,
   CamOptions, GradCamOptions, GradCamPlusPlusOptions, LayerCamOptions, XGradCamOptions, HiResCamOptions, EigenCamOptions, ScoreCamOptions, ScoreCamPartial,
   AblationCamOptions, AblationCamPartial, CamMethodOptions, GuidedGradCamOptions,
+  FeatureAblationOptions, FeatureAblationPartial, ShapleySamplingOptions, ShapleySamplingPartial, LimeOptions, LimePartial, LimeDistance,
+  KernelShapOptions, KernelShapPartial, RiseOptions, RisePartial, Groups, GroupKind,
   OcclusionOptions, OcclusionPartial, OcclusionContext, OcclusionPlan, OcclusionEvaluator, RunOcclusionOptions, OcclusionAlgorithm,
   LayerActivationsOptions, LayerActivation, MethodInfo, MethodOption, MethodCapabilities, OptionType,
   ActivationMaximizationOptions, FilterGalleryOptions, FeatureInversionOptions, DeepDreamOptions, OptimizeOptions,
@@ -59,9 +63,13 @@ export {
   localisation, LOCALISATION_DEFAULTS, rankCorrelation, ssim, trapezoidAuc, deletion, insertion, DELETION_OPTIONS, INSERTION_OPTIONS,
   infidelity, INFIDELITY_DEFAULTS, INFIDELITY_OPTIONS, sensitivityMax, SENSITIVITY_MAX_DEFAULTS, SENSITIVITY_MAX_OPTIONS,
   modelRandomisation, RANDOMISATION_MODES, RANDOMISATION_DEFAULTS, RANDOMISATION_OPTIONS,
+  road, ROAD_DEFAULTS, ROAD_OPTIONS, ROAD_FRACTIONS, hogSimilarity, HOG_DEFAULTS, dataRandomisation,
+  evaluate, evaluateSeeds, formatSeedEvaluation, EVALUATION_MEASURES, EVALUATION_BETTER, evaluationFigures,
 } from './metrics';
 export type {
   Localisation, LocalisationOptions, SsimOptions, PixelCurve, PixelCurveOptions, InfidelityOptions, SensitivityMaxOptions, Randomisation, RandomisationMode, RandomisationOptions,
+  Road, RoadOptions, HogOptions, DataRandomisation, DataRandomisationOptions, Evaluation, EvaluateOptions, EvaluatedMethod, EvaluationDetails,
+  EvaluationMeasure, MeasureOptions, SeedEvaluation, EvaluationFigures,
 } from './metrics';
 export { data, SHAPE_CLASSES, MAX_STEERING_DEG, MIN_RINGS, MAX_RINGS } from './data';
 export type { ShapeClass, Dataset, DatasetOptions } from './data';

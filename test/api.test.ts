@@ -12,6 +12,8 @@ const INDEX = path.join(__dirname, '..', 'src', 'index.ts');
 
 const VALUES = [
   'DEEP_LIFT_DEFAULTS', 'deepLift', 'deepLiftWithDelta', 'lrp', 'lrpWithDelta', 'LRP_DEFAULTS', 'layerConductance', 'internalInfluence', 'layerIntegratedGradients', 'LAYER_PATH_DEFAULTS', 'neuronGradient', 'NEURON_GRADIENT_DEFAULTS', 'fullGrad', 'multiLayerCam', 'MULTI_LAYER_CAM_DEFAULTS', 'MULTI_LAYER_CAM_METHODS', 'LRP_RULES', 'LRP_LAYER_RULES', 'LRP_INPUT_RULES',
+  'featureAblation', 'FEATURE_ABLATION_DEFAULTS', 'shapleyValueSampling', 'SHAPLEY_SAMPLING_DEFAULTS', 'lime', 'LIME_DEFAULTS', 'LIME_DISTANCES',
+  'kernelShap', 'KERNEL_SHAP_DEFAULTS', 'rise', 'RISE_DEFAULTS', 'pixelGroups', 'GROUP_DEFAULTS', 'GROUP_KINDS',
   'ABLATION_CAM_DEFAULTS', 'ablationCam', 'eigenCam', 'eigenGradCam', 'gradCamElementWise', 'hiResCam', 'xGradCam',
   'AmbiguousLayerError', 'BACKENDS', 'BackendError', 'CAM_DEFAULTS', 'CAM_METHOD_DEFAULTS', 'CHANNEL_REDUCTIONS', 'COLORBAR_DEFAULTS', 'COLORMAPS', 'COMMON_DEFAULTS',
   'CancelledError', 'DISPLAY', 'DisplayError', 'GALLERY_DEFAULTS', 'GALLERY_LAYOUTS', 'GUIDED_GRAD_CAM_DEFAULTS', 'IG_BASELINES', 'IG_DEFAULTS',
@@ -36,12 +38,18 @@ const VALUES = [
   'localisation', 'LOCALISATION_DEFAULTS', 'rankCorrelation', 'ssim', 'trapezoidAuc', 'deletion', 'insertion', 'DELETION_OPTIONS', 'INSERTION_OPTIONS',
   'infidelity', 'INFIDELITY_DEFAULTS', 'INFIDELITY_OPTIONS', 'sensitivityMax', 'SENSITIVITY_MAX_DEFAULTS', 'SENSITIVITY_MAX_OPTIONS',
   'modelRandomisation', 'RANDOMISATION_MODES', 'RANDOMISATION_DEFAULTS', 'RANDOMISATION_OPTIONS',
+  'road', 'ROAD_DEFAULTS', 'ROAD_OPTIONS', 'ROAD_FRACTIONS', 'hogSimilarity', 'HOG_DEFAULTS', 'dataRandomisation', 'trainShuffledLabels', 'shuffledDataSeed',
+  'SHUFFLED_TRAIN_DEFAULTS', 'evaluate', 'evaluateSeeds', 'formatSeedEvaluation', 'EVALUATION_MEASURES', 'EVALUATION_BETTER', 'evaluationFigures',
 ];
 
 const TYPES = [
   // metrics
   'Localisation', 'LocalisationOptions', 'SsimOptions', 'PixelCurve', 'PixelCurveOptions', 'InfidelityOptions', 'SensitivityMaxOptions', 'Randomisation', 'RandomisationMode', 'RandomisationOptions',
+  'Road', 'RoadOptions', 'HogOptions', 'DataRandomisation', 'DataRandomisationOptions', 'Evaluation', 'EvaluateOptions', 'EvaluatedMethod', 'EvaluationDetails',
+  'EvaluationMeasure', 'MeasureOptions', 'SeedEvaluation', 'EvaluationFigures', 'ShuffledTrainOptions', 'ShuffledFit',
   'DeepLiftOptions', 'LrpOptions', 'LrpRule', 'LrpLayerRule', 'LrpInputRule', 'LayerConductanceOptions', 'InternalInfluenceOptions', 'LayerIntegratedGradientsOptions', 'LayerPathOptions', 'NeuronGradientOptions', 'FullGradOptions', 'MultiLayerCamOptions', 'MultiLayerCamMethod',
+  'FeatureAblationOptions', 'FeatureAblationPartial', 'ShapleySamplingOptions', 'ShapleySamplingPartial', 'LimeOptions', 'LimePartial', 'LimeDistance',
+  'KernelShapOptions', 'KernelShapPartial', 'RiseOptions', 'RisePartial', 'Groups', 'GroupKind',
   'AblationCamOptions', 'AblationCamPartial', 'EigenCamOptions', 'HiResCamOptions', 'XGradCamOptions',
   'ActivationMaximizationOptions', 'ArrayInput', 'Captured', 'CaptureOptions', 'ListLayersOptions', 'AttributionFunction', 'BackendInfo', 'BackendName', 'Baseline', 'BinaryData', 'CamMethodOptions',
   'CamOptions', 'ChannelReduction', 'ColorbarOptions', 'ColorbarOrientation', 'Colormap', 'ColormapName', 'ColormapSpec', 'Comm', 'CommMessage',

@@ -15,7 +15,7 @@ export interface MethodFlag extends FlagSpec {
 }
 
 const PLACEHOLDER: Record<MethodOption['type'], string | undefined> = {
-  integer: 'N', number: 'X', boolean: undefined, choice: 'NAME', layer: 'LAYER', layers: 'A,B', target: 'T', window: 'N|H,W', baseline: 'B', workers: 'N|auto',
+  integer: 'N', number: 'X', boolean: undefined, choice: 'NAME', layer: 'LAYER', layers: 'A,B', target: 'T', window: 'N|H,W', baseline: 'B', workers: 'N|auto', groups: 'NAME',
 };
 
 /** The flags of `method`'s options; `reserved` are flag names the command itself uses. */
@@ -89,6 +89,7 @@ export function parseOptionText(where: string, flag: MethodFlag, text: string | 
     }
     case 'workers':
       return text === 'auto' ? text : intFlag(where, name, text, 1, 256);
+    case 'groups': return checkChoice(where, name, text, option.choices ?? []);
   }
 }
 

@@ -27,7 +27,12 @@ import { LAYER_IG_OPTIONS, layerIntegratedGradients } from './layer-integrated-g
 import { layerCam } from './layer-cam';
 import { NEURON_GRADIENT_OPTIONS, neuronGradient } from './neuron-gradient';
 import { lrp, LRP_OPTIONS } from './lrp';
+import { featureAblation, FEATURE_ABLATION_OPTIONS } from './feature-ablation';
+import { KERNEL_SHAP_OPTIONS, kernelShap } from './kernel-shap';
+import { lime, LIME_OPTIONS } from './lime';
 import { occlusion, OCCLUSION_OPTIONS } from './occlusion';
+import { rise, RISE_OPTIONS } from './rise';
+import { SHAPLEY_SAMPLING_OPTIONS, shapleyValueSampling } from './shapley-sampling';
 import type { OptionSpec, OptionSpecs } from './options';
 import { scoreCam, SCORE_CAM_OPTIONS } from './score-cam';
 import { xGradCam } from './x-grad-cam';
@@ -73,6 +78,7 @@ const list = (specs: OptionSpecs<unknown>): MethodOption[] => Object.values<Opti
 const NONE = { reluRule: null, multipliesByInput: false, convergenceDelta: false } as const;
 const GRADIENT = { family: 'gradient', output: 'input', usesLayer: false, long: false } as const;
 const CAM_MAP = { family: 'cam', output: 'map', usesLayer: true, long: false } as const;
+const PERTURBATION = { family: 'perturbation', output: 'map', usesLayer: false, long: true } as const;
 
 /** The wrappable methods in the registry's order (SmoothGrad goes after gradientTimesInput). */
 export const WRAPPABLE_METHODS = {
@@ -220,6 +226,31 @@ export const WRAPPABLE_METHODS = {
     family: 'perturbation', output: 'map', usesLayer: false, long: true, ...NONE, name: 'occlusion', title: 'Occlusion', reference: 'Zeiler and Fergus 2014; Captum Occlusion',
     summary: 'per pixel, the mean of F(x) − F(x occluded) over the windows covering it', options: list(OCCLUSION_OPTIONS),
     run: (m, x, o) => occlusion(m, x as tf.Tensor4D, o),
+  },
+  featureAblation: {
+    ...PERTURBATION, ...NONE, name: 'featureAblation', title: 'Feature ablation', reference: 'Captum FeatureAblation',
+    summary: 'per pixel group (`groups`: SLIC superpixels, a grid, or a label mask), F(x) − F(x with the group at the baseline)', options: list(FEATURE_ABLATION_OPTIONS),
+    run: (m, x, o) => featureAblation(m, x as tf.Tensor4D, o),
+  },
+  shapleyValueSampling: {
+    ...PERTURBATION, ...NONE, name: 'shapleyValueSampling', title: 'Shapley value sampling', reference: 'Castro, Gómez and Tejada 2009; Captum ShapleyValueSampling',
+    summary: "each group's mean score change when it joins the groups before it, over `samples` random orders (sums to F(x) − F(baseline))", options: list(SHAPLEY_SAMPLING_OPTIONS),
+    run: (m, x, o) => shapleyValueSampling(m, x as tf.Tensor4D, o),
+  },
+  lime: {
+    ...PERTURBATION, ...NONE, name: 'lime', title: 'LIME', reference: 'Ribeiro, Singh and Guestrin 2016; Captum Lime',
+    summary: 'coefficients of a weighted lasso (`alpha`) of the scores of random group on/off draws, weighted by an exponential kernel of the cosine distance to x', options: list(LIME_OPTIONS),
+    run: (m, x, o) => lime(m, x as tf.Tensor4D, o),
+  },
+  kernelShap: {
+    ...PERTURBATION, ...NONE, name: 'kernelShap', title: 'KernelSHAP', reference: 'Lundberg and Lee 2017; Captum KernelShap',
+    summary: "coefficients of a least-squares fit of group on/off draws sampled by the Shapley kernel (the groups' Shapley values as `samples` grows)", options: list(KERNEL_SHAP_OPTIONS),
+    run: (m, x, o) => kernelShap(m, x as tf.Tensor4D, o),
+  },
+  rise: {
+    ...PERTURBATION, ...NONE, name: 'rise', title: 'RISE', reference: 'Petsiuk, Das and Saenko 2018',
+    summary: 'Σ F(x ⊙ M) · M / (N · p) over `samples` random upsampled grid masks M', options: list(RISE_OPTIONS),
+    run: (m, x, o) => rise(m, x as tf.Tensor4D, o),
   },
 } satisfies Record<string, MethodInfo>;
 

@@ -20,6 +20,7 @@
  * | `window`   | `8` or `8,4` ([height, width])     | `8`, `[8, 4]`                 | each side an integer from 1 to the input's side (OptionError) |
  * | `baseline` | `zeros`, `blur`, `0.5`             | `"blur"`, `0.5`               | `checkBaseline` (OptionError for a value, InputError for a tensor) |
  * | `workers`  | `auto`, `2`                        | `"auto"`, `2`                 | `workers must be 'auto' or an integer from 1 to 256` (OptionError) |
+ * | `groups`   | `slic`, `grid`                     | `"slic"`                      | a name, or an integer tf.Tensor (its shape is the method's check, InputError) (OptionError) |
  *
  * `null` (JSON) or leaving an option out means its default. A string that does not parse is kept as it
  * is, so the check reports it in the same words as any other bad value (`batchSize must be an integer
@@ -28,7 +29,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { InputError, OptionError } from '../errors';
 
-export type OptionType = 'integer' | 'number' | 'boolean' | 'choice' | 'layer' | 'layers' | 'target' | 'window' | 'baseline' | 'workers';
+export type OptionType = 'integer' | 'number' | 'boolean' | 'choice' | 'layer' | 'layers' | 'target' | 'window' | 'baseline' | 'workers' | 'groups';
 
 /** The type of one option and its limits, without its name and default (those come from DEFAULTS). */
 export interface OptionTypeSpec {
@@ -41,7 +42,7 @@ export interface OptionTypeSpec {
   exclusiveMin?: boolean;
   /** integer and number: the largest valid value. */
   max?: number;
-  /** choice: the valid values; baseline: the names it accepts besides numbers and tensors. */
+  /** choice: the valid values; baseline: the names it accepts besides numbers and tensors; groups: the names besides a tensor. */
   choices?: readonly string[];
   /** choice: a function is valid too (SmoothGrad's `method`); not settable from the CLI or a widget. */
   orFunction?: boolean;
@@ -214,6 +215,9 @@ export function checkOption(where: string, spec: OptionSpec, v: unknown): unknow
     case 'workers':
       if (v === 'auto' || (typeof v === 'number' && Number.isInteger(v) && v >= 1 && v <= 256)) return v;
       throw new OptionError(where, `${spec.name} must be 'auto' or an integer from 1 to 256, got ${showValue(v)}`);
+    case 'groups':
+      if (v instanceof tf.Tensor || (spec.choices ?? []).includes(v as string)) return v;
+      throw new OptionError(where, `${spec.name} must be ${(spec.choices ?? []).map((c) => `'${c}'`).join(', ')} or an integer tf.Tensor [H,W] or [N,H,W] of labels ≥ 0, got ${showValue(v)}`);
     case 'target':
     case 'window':
     case 'baseline':
@@ -267,6 +271,7 @@ export function parseOption(spec: OptionTypeSpec, text: string): unknown {
       return t === 'true' ? true : t === 'false' ? false : text;
     case 'choice':
     case 'layer':
+    case 'groups':
       return t;
     case 'layers':
       return t.split(',').map((p) => p.trim());
@@ -290,7 +295,7 @@ export function parseOption(spec: OptionTypeSpec, text: string): unknown {
 /** An option value from a widget's JSON: `null` is the default (undefined), strings parse as from the CLI, the rest is kept. */
 export function optionFromJSON(spec: OptionTypeSpec, value: unknown): unknown {
   if (value === null || value === undefined) return undefined;
-  if (typeof value === 'string' && spec.type !== 'choice' && spec.type !== 'layer') return parseOption(spec, value);
+  if (typeof value === 'string' && spec.type !== 'choice' && spec.type !== 'layer' && spec.type !== 'groups') return parseOption(spec, value);
   return value;
 }
 

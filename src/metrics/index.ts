@@ -11,3 +11,13 @@ export { sensitivityMax, SENSITIVITY_MAX_DEFAULTS, SENSITIVITY_MAX_OPTIONS } fro
 export type { SensitivityMaxOptions } from './sensitivity';
 export { modelRandomisation, RANDOMISATION_MODES, RANDOMISATION_DEFAULTS, RANDOMISATION_OPTIONS } from './randomisation';
 export type { Randomisation, RandomisationMode, RandomisationOptions } from './randomisation';
+export { road, noisyLinearImpute, ROAD_DEFAULTS, ROAD_OPTIONS, ROAD_FRACTIONS } from './road';
+export type { Road, RoadOptions } from './road';
+export { hogSimilarity, HOG_DEFAULTS } from './hog';
+export type { HogOptions } from './hog';
+export { dataRandomisation } from './data-randomisation';
+export type { DataRandomisation, DataRandomisationOptions } from './data-randomisation';
+export { evaluate, evaluateSeeds, formatSeedEvaluation, EVALUATION_MEASURES, EVALUATION_BETTER } from './evaluate';
+export type { Evaluation, EvaluateOptions, EvaluatedMethod, EvaluationDetails, EvaluationMeasure, MeasureOptions, SeedEvaluation } from './evaluate';
+export { evaluationFigures } from './figures';
+export type { EvaluationFigures } from './figures';

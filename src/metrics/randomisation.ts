@@ -6,7 +6,8 @@
  * - `independent`: step k has only layer k randomised, the others as trained.
  * At each step the method's map is compared with the map of the trained model by Spearman rank
  * correlation per item, of the values (`spearman`) and of their magnitudes (`spearmanAbs`); the paper
- * reports both; for methods that return maps `[N,H,W]` also SSIM (`ssim`, skimage's defaults). Values near 0 mean the map has lost what the trained weights put in it; a map that stays
+ * reports both; for methods that return maps `[N,H,W]` also SSIM (`ssim`, skimage's defaults, maps of 7×7 and more) and, for maps of
+ * at least 24×24, the Pearson correlation of their HOG features (`hog`, see ./hog; the paper's third measure). Values near 0 mean the map has lost what the trained weights put in it; a map that stays
  * near 1 fails the sanity check.
  *
  * Randomisation: every trainable weight of a layer (kernel, bias, batch-norm γ and β) is replaced by a
@@ -27,7 +28,8 @@ import { checkInput, checkModel, COMMON_OPTIONS, CommonOptions, LoopOptions, res
 import type { AttributionFunction } from '../methods/smooth-grad';
 import { runBatches } from '../methods/loop';
 import { checkChoice, extendSpecs, resolveOptions } from '../methods/options';
-import { spearman, ssim } from './common';
+import { pearson, spearman, ssim } from './common';
+import { HOG_DEFAULTS, hogFeatures, hogFits } from './hog';
 import { explainer } from './sensitivity';
 
 export const RANDOMISATION_MODES = ['cascading', 'independent'] as const;
@@ -42,8 +44,10 @@ export interface Randomisation {
   spearman: number[][];
   /** The same on magnitudes. */
   spearmanAbs: number[][];
-  /** `ssim[step][item]`: SSIM (see `ssim`) with the trained model's map, for methods that return maps `[N,H,W]`; else null. */
+  /** `ssim[step][item]`: SSIM (see `ssim`) with the trained model's map, for methods that return maps `[N,H,W]` of at least 7×7 (the window); else null. */
   ssim: number[][] | null;
+  /** `hog[step][item]`: Pearson correlation of HOG features (see `hogSimilarity`) for maps `[N,H,W]` of at least 24×24; else null. */
+  hog: number[][] | null;
 }
 
 export interface RandomisationOptions extends CommonOptions, LoopOptions<Randomisation> {
@@ -96,6 +100,10 @@ export async function modelRandomisation(model: Model, input: tf.Tensor, method:
   const original = await rowsOf(originalMap, n);
   if (!isMap) originalMap.dispose();
   const originalAbs = original.map((r) => Float32Array.from(r, Math.abs));
+  const [mh, mw] = isMap ? originalMap.shape.slice(1) : [0, 0];
+  const withHog = isMap && hogFits(mh, mw);
+  const withSsim = isMap && Math.min(mh, mw) >= 7; // skimage's 7×7 window
+  const originalHog = withHog ? original.map((r) => hogFeatures(r, mh, mw, HOG_DEFAULTS)) : [];
   const trained = new Map<string, tf.Tensor[]>();
   const randomise = (k: number) => {
     const layer = model.getLayer(names[k]);
@@ -117,10 +125,11 @@ export async function modelRandomisation(model: Model, input: tf.Tensor, method:
     tf.dispose(saved);
     trained.delete(name);
   };
-  type Step = { spearman: number[]; spearmanAbs: number[]; ssim: number[] | null };
+  type Step = { spearman: number[]; spearmanAbs: number[]; ssim: number[] | null; hog: number[] | null };
   const result = (steps: Step[]): Randomisation => ({
     layers: names.slice(0, steps.length), mode, spearman: steps.map((s) => s.spearman), spearmanAbs: steps.map((s) => s.spearmanAbs),
-    ssim: isMap ? steps.map((s) => s.ssim as number[]) : null,
+    ssim: withSsim ? steps.map((s) => s.ssim as number[]) : null,
+    hog: withHog ? steps.map((s) => s.hog as number[]) : null,
   });
   try {
     return await runBatches<Step, Step[], Randomisation>({
@@ -135,7 +144,8 @@ export async function modelRandomisation(model: Model, input: tf.Tensor, method:
           return {
             spearman: rows.map((r, i) => spearman(original[i], r)),
             spearmanAbs: rows.map((r, i) => spearman(originalAbs[i], Float32Array.from(r, Math.abs))),
-            ssim: isMap ? await ssim(originalMap, e) : null,
+            ssim: withSsim ? await ssim(originalMap, e) : null,
+            hog: withHog ? rows.map((r, i) => pearson(originalHog[i], hogFeatures(r, mh, mw, HOG_DEFAULTS))) : null,
           };
         } finally {
           e.dispose();

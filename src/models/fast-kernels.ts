@@ -8,7 +8,9 @@
  *   filter flipped in space and with its in/out channels swapped. Composed from the backend's own
  *   `Conv2D` (XNNPACK), `Transpose`, `PadV2`, `Slice` and `Reshape` kernels (the filter is flipped in JS), it runs through the
  *   fast forward path: tfjs-backend-wasm's own kernel is a scalar loop, about 9× the forward `Conv2D`
- *   (FACTS.md). Not registered on cpu, where both are scalar loops of the same cost.
+ *   (FACTS.md). Pointwise and strided layers go through a matrix product instead (see the kernel). The
+ *   transformed filter is made once per filter and kept while it lives (`sweepFilterCache`). Not
+ *   registered on cpu, where both are scalar loops of the same cost.
  * - `MaxPoolGrad` (wasm and cpu): one pass over the windows in NHWC order with the channels innermost,
  *   routing each output gradient to the window's maximum. Exact ties go to the FIRST maximum in
  *   row-major window order, as tfjs's cpu kernel and PyTorch do; tfjs-backend-wasm's own kernel sends them
@@ -34,7 +36,7 @@ interface Conv2DBackpropInputAttrs {
  * s, forward y[o] = Σ_k x[o·s + k − top]·W[k]): dx[i] = Σ_{o,k: o·s+k−top=i} dy[o]·W[k]
  * = Σ_j dyDilated[i + j − (kh−1−top)]·W[kh−1−j], a stride-1 correlation with the flipped filter.
  */
-export function conv2dBackpropInputViaConv2D(backendName: string) {
+export function conv2dBackpropInputViaConv2D(backendName: string, route: 'auto' | 'conv' | 'matmul' = 'auto', cache = true) {
   return ({ inputs, backend, attrs }: { inputs: Record<string, Info>; backend: Backend; attrs: Conv2DBackpropInputAttrs }): Info => {
     const { dy, filter } = inputs;
     const { strides, pad, dataFormat, dimRoundingMode, inputShape } = attrs;
@@ -45,6 +47,19 @@ export function conv2dBackpropInputViaConv2D(backendName: string) {
     );
     const { batchSize: n, inHeight: h, inWidth: w, outHeight: oh, outWidth: ow, outChannels: cout, filterHeight: kh, filterWidth: kw } = info;
     const { strideHeight: sh, strideWidth: sw } = info;
+    const cin = info.inChannels;
+    const top = info.padInfo.top;
+    const left = info.padInfo.left;
+    // A 1×1 convolution at stride 1 without padding is a matrix product, and strided layers go through a
+    // matrix product and a scatter: the dilated gradient the convolution route reads is 3/4 zeros at
+    // stride 2. CPU ms measured here (wasm): MobileNetV2's first layer (224², 3 → 32, stride 2) 2.6
+    // against 9.0 by convolution (forward 0.9); 3×3 stride 2, 56² × 128 → 128: 11.6 against 34 (forward
+    // 18). At stride 1 the convolution route is faster (3 → 32 at 224²: 8.8 against 13: the scatter's
+    // inner loop is over 3 channels). Bounded in size (the patches are kh·kw·cin per output position).
+    const pointwise = kh === 1 && kw === 1 && sh === 1 && sw === 1 && top === 0 && left === 0 && oh === h && ow === w;
+    const viaMatMul = !channelsFirst && (route === 'matmul' || (route === 'auto' && (pointwise || sh > 1 || sw > 1)))
+      && n * oh * ow * kh * kw * cin <= MATMUL_ROUTE_LIMIT;
+    if (viaMatMul) return backpropInputViaMatMul(backend, backendName, dy, filter, { n, h, w, oh, ow, cin, cout, kh, kw, sh, sw, top, left, pointwise }, cache);
     const temps: Info[] = [];
     const keep = (t: Info) => (temps.push(t), t);
     try {
@@ -52,7 +67,7 @@ export function conv2dBackpropInputViaConv2D(backendName: string) {
       const { g, pad: dxPad } = transposedConvInput(backend, backendName, nhwc, {
         n, h, w, oh, ow, c: cout, sh, sw, kh, kw, top: info.padInfo.top, left: info.padInfo.left,
       }, keep);
-      const wT = keep(flipTranspose(backend, filter));
+      const wT = transformedFilter(backend, filter, 'flipTranspose', () => flipTranspose(backend, filter), cache, keep);
       const dx = run(backend, backendName, 'Conv2D', { x: g, filter: wT }, {
         strides: [1, 1], pad: dxPad, dataFormat: 'NHWC',
         dilations: [1, 1], dimRoundingMode: undefined,
@@ -64,6 +79,127 @@ export function conv2dBackpropInputViaConv2D(backendName: string) {
       free(backend, ...temps);
     }
   };
+}
+
+/** Most patch values (n·oh·ow·kh·kw·cin) the matrix-product route holds at once: 32 MB. */
+const MATMUL_ROUTE_LIMIT = 8 * 1024 * 1024;
+
+interface MatMulGeometry { n: number; h: number; w: number; oh: number; ow: number; cin: number; cout: number; kh: number; kw: number; sh: number; sw: number; top: number; left: number; pointwise: boolean }
+
+/**
+ * dx by patches: P = dy [n·oh·ow, cout] · Wᵀ, W read as [kh·kw·cin, cout] (Wᵀ made once per filter:
+ * tfjs-backend-wasm's product with `transposeB` runs 5–10× slower than a plain one), one row of kh·kw·cin
+ * values per output position, then each row added back where the forward pass read its patch (col2im):
+ * dx[b, oy·sh + i − top, ox·sw + j − left, c] += P[(b, oy, ox), (i, j, c)]. A pointwise convolution's
+ * patches are dx itself.
+ */
+function backpropInputViaMatMul(backend: Backend, backendName: string, dy: Info, filter: Info, g: MatMulGeometry, cache: boolean): Info {
+  const { n, h, w, oh, ow, cin, cout, kh, kw, sh, sw, top, left, pointwise } = g;
+  const k = kh * kw * cin;
+  const temps: Info[] = [];
+  const keep = (t: Info) => (temps.push(t), t);
+  try {
+    const a = keep(run(backend, backendName, 'Reshape', { x: dy }, { shape: [1, n * oh * ow, cout] }));
+    const wT = transformedFilter(backend, filter, 'transpose', () => {
+      const flat = run(backend, backendName, 'Reshape', { x: filter }, { shape: [1, k, cout] });
+      try {
+        return run(backend, backendName, 'Transpose', { x: flat }, { perm: [0, 2, 1] });
+      } finally {
+        free(backend, flat);
+      }
+    }, cache, keep);
+    const patches = keep(run(backend, backendName, 'BatchMatMul', { a, b: wT }, { transposeA: false, transposeB: false }));
+    if (pointwise) return run(backend, backendName, 'Reshape', { x: patches }, { shape: [n, h, w, cin] });
+    return output(backend, [n, h, w, cin], (dx) => {
+      // The view is taken after the output is allocated (an allocation can move wasm's heap).
+      const p = values(backend, patches);
+      let row = 0;
+      for (let bi = 0; bi < n; bi++) {
+        for (let oy = 0; oy < oh; oy++) {
+          for (let ox = 0; ox < ow; ox++, row += k) {
+            for (let i = 0; i < kh; i++) {
+              const y = oy * sh + i - top;
+              if (y < 0 || y >= h) continue;
+              for (let j = 0; j < kw; j++) {
+                const x = ox * sw + j - left;
+                if (x < 0 || x >= w) continue;
+                const src = row + (i * kw + j) * cin;
+                const dst = ((bi * h + y) * w + x) * cin;
+                for (let c = 0; c < cin; c++) dx[dst + c] += p[src + c];
+              }
+            }
+          }
+        }
+      }
+    });
+  } finally {
+    free(backend, ...temps);
+  }
+}
+
+/**
+ * Filters as the input-gradient routes need them (flipped and transposed, or transposed), made once per
+ * filter and kept while the filter lives: a model's weights serve every gradient, and the backend also
+ * keeps what it prepared for a filter it has seen (XNNPACK's packed weights), which a new copy per call
+ * would redo (2–4 ms for a 1×1 convolution of 960 → 320 channels, more than its product). Entries are
+ * keyed by the source's data: new weights (setWeights, assign) are new data and so new entries. Entries
+ * whose source is gone are freed by `sweepFilterCache` (at the start of every gradient computation);
+ * at most FILTER_CACHE_LIMIT bytes are kept, beyond that a transformed filter is made per call.
+ */
+interface CachedFilter { backend: Backend; info: Info; bytes: number }
+const filterCache = new Map<tf.DataId, Map<string, CachedFilter>>();
+let cachedBytes = 0;
+const FILTER_CACHE_LIMIT = 256 * 1024 * 1024;
+
+function transformedFilter(backend: Backend, filter: Info, kind: string, make: () => Info, cache: boolean, keep: (t: Info) => Info): Info {
+  if (!cache) return keep(make());
+  const hit = filterCache.get(filter.dataId)?.get(kind);
+  if (hit && hit.backend === backend) return hit.info;
+  const info = make();
+  const bytes = 4 * info.shape.reduce((a, d) => a * d, 1);
+  if (cachedBytes + bytes > FILTER_CACHE_LIMIT) sweepFilterCache();
+  if (cachedBytes + bytes > FILTER_CACHE_LIMIT) return keep(info);
+  let kinds = filterCache.get(filter.dataId);
+  if (!kinds) filterCache.set(filter.dataId, (kinds = new Map()));
+  const old = kinds.get(kind);
+  if (old) dropCached(old);
+  kinds.set(kind, { backend, info, bytes });
+  cachedBytes += bytes;
+  return info;
+}
+
+function dropCached(entry: CachedFilter): void {
+  cachedBytes -= entry.bytes;
+  try {
+    entry.backend.disposeData(entry.info.dataId);
+  } catch {
+    // A backend that was removed has freed everything it held.
+  }
+}
+
+/**
+ * Frees the transformed filters whose source filter no longer lives on its backend (or every one, with
+ * `all`). Returns how many remain.
+ */
+export function sweepFilterCache(all = false): number {
+  for (const [source, kinds] of filterCache) {
+    for (const [kind, entry] of kinds) {
+      let alive = false;
+      try {
+        alive = !all && entry.backend.refCount(source) > 0;
+      } catch {
+        alive = false;
+      }
+      if (!alive) {
+        dropCached(entry);
+        kinds.delete(kind);
+      }
+    }
+    if (kinds.size === 0) filterCache.delete(source);
+  }
+  let left = 0;
+  for (const kinds of filterCache.values()) left += kinds.size;
+  return left;
 }
 
 /**

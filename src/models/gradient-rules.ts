@@ -22,7 +22,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { GradientError } from '../errors';
-import { fastKernels } from './fast-kernels';
+import { fastKernels, sweepFilterCache } from './fast-kernels';
 import { gradientKernels } from './gradient-kernels';
 import { dilationFreeFusedConv2d, extraGradients, gateGradient } from './gradients';
 import { describeGradientFailure, opUsers } from './op-coverage';
@@ -317,6 +317,7 @@ export function withGradientRules<T>(rules: GradientRules, fn: () => T, context?
     const rule = rules.relu ?? 'standard';
     restores.push(swapGradient(reluGrad('Relu', rule)), swapGradient(reluGrad('Relu6', rule)));
     if (outermost) {
+      sweepFilterCache();
       restores.push(swapGradient(trueAvgPoolGrad));
       for (const g of [...extraGradients, ...scopedGradients]) restores.push(swapGradient(g));
       restores.push(swapFusedConv2d());

@@ -11,6 +11,6 @@ export { loadModel, saveModel } from './load';
 export type { LoadModelOptions } from './load';
 export { SHIPPED_MODELS, SHIPPED_MODELS_DIR, SHIPPED_INFO, shippedModelPath, isShippedModelName, buildShippedArchitecture } from './shipped';
 export type { ShippedModelName, ShippedModelInfo } from './shipped';
-export { trainShipped, evaluateShipped, trainingDataSeed, heldOutSeed } from './train';
+export { trainShipped, evaluateShipped, trainingDataSeed, heldOutSeed, trainShuffledLabels, shuffledDataSeed, SHUFFLED_TRAIN_DEFAULTS } from './train';
 export { registerWasmTrainingKernels } from './train-kernels';
-export type { TrainOptions, TrainProgress, TrainResult, HeldOutMetrics } from './train';
+export type { TrainOptions, TrainProgress, TrainResult, HeldOutMetrics, ShuffledTrainOptions, ShuffledFit } from './train';

@@ -75,6 +75,9 @@ export interface PoolJob {
 
 const POOLED_BACKENDS = ['wasm', 'cpu'];
 
+/** Models a worker keeps between runs (the most recently used); older ones are dropped. */
+export const MODELS_PER_WORKER = 3;
+
 /** The worker script: beside this module when built, in dist/ when the sources run (ts-jest). */
 function workerScript(): string {
   return __filename.endsWith('.ts') ? path.resolve(__dirname, '..', '..', 'dist', 'pool', 'worker.js') : path.join(__dirname, 'worker.js');
@@ -217,6 +220,12 @@ export function liveWorkers(): Worker[] {
   return pool && !pool.broken ? pool.workers.map((w) => w.worker) : [];
 }
 
+/** What each live worker holds: models, jobs and tensors (for tests). Not part of the public API. */
+export function workerStats(): Promise<{ models: number; jobs: number; tensors: number }[]> {
+  if (!pool || pool.broken) return Promise.resolve([]);
+  return Promise.all(pool.workers.map((w) => w.request('workerStats', { type: 'stats' }, 'reporting', nextId++) as Promise<{ models: number; jobs: number; tensors: number }>));
+}
+
 /** The number of live pool workers (0 when there is no pool). */
 export function poolSize(): number {
   return pool && !pool.broken ? pool.workers.length : 0;
@@ -245,7 +254,15 @@ export async function pooledSource(where: string, job: PoolJob, size: number, to
   // Each worker gets the job (and the model, the first time) before its first batch.
   const started = workers.map((w) => {
     const model = w.models.has(entry.key) ? undefined : { kind: modelKind, artifacts };
+    // Most recently used last; beyond MODELS_PER_WORKER the least recently used is dropped (a worker
+    // disposes it once no job of its uses it). New weights are a new model (see modelEntry): a
+    // randomisation cascade sends one per layer, and without this each worker would keep them all.
+    w.models.delete(entry.key);
     w.models.add(entry.key);
+    for (const old of [...w.models].slice(0, Math.max(0, w.models.size - MODELS_PER_WORKER))) {
+      w.models.delete(old);
+      w.worker.postMessage({ type: 'drop', modelKey: old });
+    }
     const ready = w.request(where, { type: 'job', job: jobId, kind: job.kind, where, modelKey: entry.key, model, tensors, params: job.params }, `preparing ${where}`, nextId++);
     ready.catch(() => w.models.delete(entry.key));
     return ready;
@@ -253,11 +270,16 @@ export async function pooledSource(where: string, job: PoolJob, size: number, to
   const results: Promise<unknown>[] = [];
   const starts: number[] = [];
   for (let s = 0; s < total; s += batchSize) starts.push(s);
+  // Each batch goes to the worker with the fewest batches in flight (the first such): a worker slowed
+  // by another job, or by its collector, gets fewer batches instead of holding up the end of the run.
+  const inFlight = workers.map(() => 0);
   const dispatch = (i: number) => {
-    const w = workers[i % workers.length];
+    const k = inFlight.indexOf(Math.min(...inFlight));
+    const w = workers[k];
     const s = starts[i], e = Math.min(total, s + batchSize);
-    const r = started[i % workers.length].then(() => w.request(where, { type: 'eval', job: jobId, start: s, end: e }, `evaluating ${where} units [${s}, ${e}) of ${total}`, nextId++));
-    r.catch(() => undefined);
+    inFlight[k]++;
+    const r = started[k].then(() => w.request(where, { type: 'eval', job: jobId, start: s, end: e }, `evaluating ${where} units [${s}, ${e}) of ${total}`, nextId++));
+    r.then(() => inFlight[k]--, () => undefined);
     results[i] = r;
   };
   let dispatched = 0;

@@ -1,6 +1,6 @@
 /**
  * A pool worker (see ./index): loads the package (its kernels and gradient rules), switches to the main
- * thread's backend, keeps the models it is sent, and evaluates batches of a job with the job's evaluator
+ * thread's backend, keeps the models it is sent (until the main thread drops one), and evaluates batches of a job with the job's evaluator
  * (../methods/evaluators). Messages are handled one at a time, in order.
  */
 import { parentPort, workerData } from 'worker_threads';
@@ -14,10 +14,20 @@ import { decode, encode, encodeError, transferables } from './codec';
 interface Job {
   evaluate(start: number, end: number): unknown;
   tensors: tf.Tensor[];
+  modelKey: number;
 }
 
 const models = new Map<number, Model>();
 const jobs = new Map<number, Job>();
+/** Models the main thread dropped while a job still used them: disposed when the last such job ends. */
+const dropped = new Set<number>();
+
+function disposeModelIfUnused(key: number): void {
+  if ([...jobs.values()].some((j) => j.modelKey === key)) return;
+  dropped.delete(key);
+  (models.get(key) as { dispose?: () => void } | undefined)?.dispose?.();
+  models.delete(key);
+}
 const backendReady = setBackend((workerData as { backend: string }).backend as BackendName);
 
 async function handle(m: Record<string, any>): Promise<unknown> {
@@ -36,7 +46,7 @@ async function handle(m: Record<string, any>): Promise<unknown> {
       const model = models.get(m.modelKey);
       if (!model) throw new Error(`pool worker: internal: model ${m.modelKey} was never sent`);
       const tensors = decode(m.tensors) as Record<string, tf.Tensor>;
-      jobs.set(m.job, { evaluate: EVALUATORS[m.kind](model, tensors, m.params), tensors: Object.values(tensors) });
+      jobs.set(m.job, { evaluate: EVALUATORS[m.kind](model, tensors, m.params), tensors: Object.values(tensors), modelKey: m.modelKey });
       return null;
     }
     case 'eval': {
@@ -53,6 +63,16 @@ async function handle(m: Record<string, any>): Promise<unknown> {
       const job = jobs.get(m.job);
       jobs.delete(m.job);
       if (job) tf.dispose(job.tensors);
+      if (job && dropped.has(job.modelKey)) disposeModelIfUnused(job.modelKey);
+      return undefined;
+    }
+    case 'stats':
+      // For tests: what a worker holds.
+      return { models: models.size, jobs: jobs.size, tensors: tf.memory().numTensors };
+    case 'drop': {
+      // The main thread keeps a few models per worker (see MODELS_PER_WORKER in ./index).
+      dropped.add(m.modelKey);
+      disposeModelIfUnused(m.modelKey);
       return undefined;
     }
   }
@@ -64,7 +84,7 @@ parentPort?.on('message', (m: Record<string, any>) => {
   chain = chain.then(async () => {
     try {
       const value = await handle(m);
-      if (m.type !== 'end') parentPort?.postMessage({ type: 'result', id: m.id, value }, transferables(value));
+      if (m.type !== 'end' && m.type !== 'drop') parentPort?.postMessage({ type: 'result', id: m.id, value }, transferables(value));
     } catch (e) {
       parentPort?.postMessage({ type: 'error', id: m.id, error: encodeError(e) });
     }

@@ -36,7 +36,8 @@ test('writes report.html and the PNGs, prints where the report is, shows progres
   expect({ code, stderr: code === 0 ? '' : stderr }).toEqual({ code: 0, stderr: '' });
   const report = path.join(dir, 'out', 'report.html');
   expect(stdout).toContain(`report: ${report}`);
-  expect(stderr).toMatch(/\[#+\] 100% rings occlusion/);
+  // The last run named: the last model and the registry's last method.
+  expect(stderr).toMatch(new RegExp(`\\[#+\\] 100% rings ${METHOD_NAMES[METHOD_NAMES.length - 1]}`));
   for (const model of SHIPPED_MODELS) {
     for (const f of ['inputs.png', 'comparison.png']) expect(fs.existsSync(path.join(dir, 'out', model, f))).toBe(true);
   }
@@ -98,4 +99,5 @@ test('the report opens in Chromium with every image shown and every plotly figur
     await context?.close();
     fs.rmSync(profile, { recursive: true, force: true });
   }
-}, 120_000);
+  // 26 methods × 3 models of pictures: 83 s measured at load 7 on 2 shared cores, and over 120 s once.
+}, 240_000);

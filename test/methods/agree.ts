@@ -12,6 +12,9 @@ import { RandomCnn } from '../reference/models';
 export const SMALL: Record<string, Record<string, unknown>> = {
   smoothGrad: { samples: 3, seed: 5 }, integratedGradients: { steps: 8 }, occlusion: { window: 3, stride: 2 },
   layerConductance: { steps: 4 }, internalInfluence: { steps: 4 }, layerIntegratedGradients: { steps: 4 },
+  // SLIC groups (they depend on the input values only, so they are the same on every backend).
+  featureAblation: { segments: 4 }, shapleyValueSampling: { segments: 4, samples: 2, seed: 5 },
+  lime: { segments: 4, samples: 12, seed: 5 }, kernelShap: { segments: 4, samples: 12, seed: 5 }, rise: { samples: 8, cells: 2, seed: 5 },
 };
 
 /** The registered methods, without `cam` where the model's head is not GAP → dense, and without `lrp` and `fullGrad` (LayersModels only) for a GraphModel. */

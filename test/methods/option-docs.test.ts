@@ -37,6 +37,11 @@ const INTERFACES: Record<string, [string, string]> = {
   cam: ['cam.ts', 'CamMethodOptions'],
   guidedGradCam: ['guided-grad-cam.ts', 'GuidedGradCamOptions'],
   occlusion: ['occlusion.ts', 'OcclusionOptions'],
+  featureAblation: ['feature-ablation.ts', 'FeatureAblationOptions'],
+  shapleyValueSampling: ['shapley-sampling.ts', 'ShapleySamplingOptions'],
+  lime: ['lime.ts', 'LimeOptions'],
+  kernelShap: ['kernel-shap.ts', 'KernelShapOptions'],
+  rise: ['rise.ts', 'RiseOptions'],
 };
 
 /** The word after "default" in a doc comment ("Default 50 (…)", "(default true)", "Default `zeros`."). */

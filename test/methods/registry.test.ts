@@ -13,6 +13,7 @@ describe('method registry', () => {
     const small: Record<string, Record<string, unknown>> = {
       smoothGrad: { samples: 2, seed: 1 }, integratedGradients: { steps: 4 }, occlusion: { window: 3, stride: 2 }, scoreCam: { batchSize: 4 },
       layerConductance: { steps: 4 }, internalInfluence: { steps: 4 }, layerIntegratedGradients: { steps: 4 },
+      shapleyValueSampling: { samples: 2 }, rise: { samples: 64 },
     };
     for (const name of METHOD_NAMES) {
       const info = getMethod(name);
@@ -34,7 +35,9 @@ describe('method registry', () => {
     const model = randomCnn('fusedGapSoftmax', 2);
     const x = randomInput(model, 2, 4);
     // SmoothGrad's default seed is random: both runs get the same one.
-    const fixed: Record<string, Record<string, unknown>> = { smoothGrad: { seed: 3 } };
+    const fixed: Record<string, Record<string, unknown>> = {
+      smoothGrad: { seed: 3 }, shapleyValueSampling: { seed: 3 }, lime: { seed: 3 }, kernelShap: { seed: 3 }, rise: { seed: 3, samples: 64 },
+    };
     for (const name of METHOD_NAMES) {
       const info = getMethod(name);
       const declared = Object.fromEntries(info.options.map((o) => [o.name, o.default]));
@@ -58,13 +61,14 @@ describe('method registry', () => {
     const x = randomInput(model, 2, 4);
     const small: Record<string, Record<string, unknown>> = {
       integratedGradients: { steps: 4 }, occlusion: { window: 3, stride: 2 }, layerConductance: { steps: 4 }, internalInfluence: { steps: 4 }, layerIntegratedGradients: { steps: 4 },
+      shapleyValueSampling: { seed: 3, samples: 2 }, lime: { seed: 3 }, kernelShap: { seed: 3 }, rise: { seed: 3, samples: 64 },
     };
     const wrappable = METHOD_NAMES.filter((n) => n !== 'smoothGrad');
     expect(getMethod('smoothGrad').options.find((o) => o.name === 'method')?.choices).toEqual(wrappable);
     expect(wrappable.filter((n) => getMethod(n).reluRule !== null)).toEqual(['vanillaGradient', 'gradientTimesInput', 'guidedBackprop', 'deconvnet']);
     expect(wrappable.filter((n) => getMethod(n).multipliesByInput)).toEqual(['gradientTimesInput', 'integratedGradients', 'deepLift', 'lrp', 'layerIntegratedGradients']);
     expect(wrappable.filter((n) => getMethod(n).convergenceDelta)).toEqual(['integratedGradients', 'deepLift', 'lrp']);
-    expect(METHOD_NAMES.filter((n) => getMethod(n).long)).toEqual(['smoothGrad', 'integratedGradients', 'layerConductance', 'internalInfluence', 'layerIntegratedGradients', 'scoreCam', 'ablationCam', 'occlusion']);
+    expect(METHOD_NAMES.filter((n) => getMethod(n).long)).toEqual(['smoothGrad', 'integratedGradients', 'layerConductance', 'internalInfluence', 'layerIntegratedGradients', 'scoreCam', 'ablationCam', 'occlusion', 'featureAblation', 'shapleyValueSampling', 'lime', 'kernelShap', 'rise']);
     for (const name of wrappable) {
       const before = tf.memory().numTensors;
       const direct = await runMethod(name, model, x, small[name] ?? {});

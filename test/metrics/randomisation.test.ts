@@ -27,6 +27,7 @@ describe('modelRandomisation', () => {
     expect(blind.spearman).toEqual([[1, 1]]);
     expect(blind.spearmanAbs[0][0]).toBeCloseTo(1, 10);
     expect(blind.ssim).toBeNull(); // an input-shaped explanation: no SSIM
+    expect(blind.hog).toBeNull();
     x.dispose();
   });
 
@@ -94,6 +95,12 @@ describe('modelRandomisation', () => {
     const ssim = r.ssim as number[][];
     console.log(`shapes cascade (saliencyMap), mean SSIM per step: ${ssim.map((s) => mean(s).toFixed(2)).join(', ')}`);
     expect(mean(ssim[ssim.length - 1])).toBeLessThan(mean(ssim[0]));
+    // 64×64 maps: HOG correlation per step too, falling over the cascade.
+    const hog = r.hog as number[][];
+    expect(hog).toHaveLength(r.layers.length);
+    console.log(`shapes cascade (saliencyMap), mean HOG correlation per step: ${hog.map((s) => mean(s).toFixed(2)).join(', ')}`);
+    expect(mean(hog[hog.length - 1])).toBeLessThan(mean(hog[0]));
+    expect(Math.abs(mean(hog[hog.length - 1]))).toBeLessThan(0.15);
     tf.dispose([d.images, d.labels, d.masks, ...Object.values(d.regions)]);
   }, 120_000);
 });

@@ -8,6 +8,7 @@ import { DELETION_OPTIONS, INSERTION_OPTIONS } from '../../src/metrics/pixel-cur
 import { INFIDELITY_OPTIONS } from '../../src/metrics/infidelity';
 import { SENSITIVITY_MAX_OPTIONS } from '../../src/metrics/sensitivity';
 import { RANDOMISATION_OPTIONS } from '../../src/metrics/randomisation';
+import { ROAD_FRACTIONS, ROAD_OPTIONS } from '../../src/metrics/road';
 import type { OptionSpec } from '../../src/methods/options';
 
 const readme = fs.readFileSync(path.join(__dirname, '..', '..', 'README.md'), 'utf8');
@@ -16,9 +17,9 @@ const rowOf = (name: string) => section.split('\n').filter((l) => l.startsWith(`
 const shown = (v: unknown) => (v === null ? 'random' : typeof v === 'string' ? `\`'${v}'\`` : `\`${JSON.stringify(v)}\``);
 
 describe('README option tables of the measures', () => {
-  it('lists each option of deletion, insertion, infidelity and sensitivityMax with its default', () => {
+  it('lists each option of deletion, insertion, infidelity, sensitivityMax and road with its default', () => {
     const sets: [string, Record<string, OptionSpec>][] = [
-      ['deletion', DELETION_OPTIONS], ['insertion', INSERTION_OPTIONS], ['infidelity', INFIDELITY_OPTIONS], ['sensitivityMax', SENSITIVITY_MAX_OPTIONS],
+      ['deletion', DELETION_OPTIONS], ['insertion', INSERTION_OPTIONS], ['infidelity', INFIDELITY_OPTIONS], ['sensitivityMax', SENSITIVITY_MAX_OPTIONS], ['road', ROAD_OPTIONS],
     ];
     for (const [, specs] of sets) {
       for (const spec of Object.values(specs)) {
@@ -31,6 +32,11 @@ describe('README option tables of the measures', () => {
         expect(rows.some((r) => r.includes(shown(spec.default)))).toBe(true);
       }
     }
+  });
+
+  it('shows ROAD’s default fractions', () => {
+    expect(ROAD_FRACTIONS).toEqual([0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9]);
+    expect(rowOf('fractions')[0]).toContain('| 0.1, 0.2, …, 0.9 |');
   });
 
   it('names the randomisation modes and default', () => {

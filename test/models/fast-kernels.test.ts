@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { setBackend } from '../../src/backend';
 import { withGradientRules } from '../../src/models/gradient-rules';
-import { conv2dBackpropInputViaConv2D, fastKernels, maxPoolGradFirstMax } from '../../src/models/fast-kernels';
+import { conv2dBackpropInputViaConv2D, fastKernels, maxPoolGradFirstMax, sweepFilterCache } from '../../src/models/fast-kernels';
 import { cpuReference, expectClose, runHere, size, values } from './kernel-test-util';
 
 type Info = tf.TensorInfo;
@@ -56,8 +56,9 @@ describe.each(['cpu', 'wasm'] as const)('fast kernels on %s', (backend) => {
     await setBackend(backend);
   });
 
-  test.each(convCases.map((c) => [`x [${c.x}] k ${c.k} → ${c.cout} strides ${c.strides} ${c.pad}`, c] as const))(
-    'Conv2DBackpropInput equals the cpu kernel: %s', (_name, c) => {
+  const routes = ['auto', 'conv', 'matmul'] as const;
+  test.each(convCases.flatMap((c) => routes.map((route) => [`x [${c.x}] k ${c.k} → ${c.cout} strides ${c.strides} ${c.pad}, route ${route}`, c, route] as const)))(
+    'Conv2DBackpropInput equals the cpu kernel: %s', (_name, c, route) => {
       const [kh, kw] = c.k;
       const dyShape = [c.x[0], outSize(c.x[1], kh, c.strides[0], c.pad), outSize(c.x[2], kw, c.strides[1], c.pad), c.cout];
       const inputs = {
@@ -65,7 +66,7 @@ describe.each(['cpu', 'wasm'] as const)('fast kernels on %s', (backend) => {
         filter: { shape: [kh, kw, c.x[3], c.cout], values: values(kh * kw * c.x[3] * c.cout, 12) },
       };
       const attrs = { strides: c.strides, pad: c.pad, dataFormat: 'NHWC', dimRoundingMode: undefined, inputShape: c.x };
-      const got = runHere(conv2dBackpropInputViaConv2D(backend) as never, inputs, attrs);
+      const got = runHere(conv2dBackpropInputViaConv2D(backend, route, false) as never, inputs, attrs);
       expect(got.shape).toEqual(c.x);
       expectClose(got.values, cpuReference('Conv2DBackpropInput', inputs, attrs));
     },
@@ -84,9 +85,11 @@ describe.each(['cpu', 'wasm'] as const)('fast kernels on %s', (backend) => {
       filter: { shape: [3, 3, 3, 5], values: values(3 * 3 * 3 * 5, 52) },
     };
     const attrs = { strides, pad, dataFormat: 'NHWC', dimRoundingMode: rounding, inputShape };
-    const got = runHere(conv2dBackpropInputViaConv2D(backend) as never, inputs, attrs);
-    expect(got.shape).toEqual(inputShape);
-    expectClose(got.values, cpuReference('Conv2DBackpropInput', inputs, attrs));
+    for (const route of routes) {
+      const got = runHere(conv2dBackpropInputViaConv2D(backend, route, false) as never, inputs, attrs);
+      expect(got.shape).toEqual(inputShape);
+      expectClose(got.values, cpuReference('Conv2DBackpropInput', inputs, attrs));
+    }
   });
 
   test('Conv2DBackpropInput with NCHW data equals the cpu kernel', () => {
@@ -97,9 +100,41 @@ describe.each(['cpu', 'wasm'] as const)('fast kernels on %s', (backend) => {
       filter: { shape: [3, 3, 3, 4], values: values(3 * 3 * 3 * 4, 22) },
     };
     const attrs = { strides: [2, 2], pad: 'same', dataFormat: 'NCHW', dimRoundingMode: undefined, inputShape };
-    const got = runHere(conv2dBackpropInputViaConv2D(backend) as never, inputs, attrs);
-    expect(got.shape).toEqual(inputShape);
-    expectClose(got.values, cpuReference('Conv2DBackpropInput', inputs, attrs));
+    for (const route of routes) {
+      const got = runHere(conv2dBackpropInputViaConv2D(backend, route, false) as never, inputs, attrs);
+      expect(got.shape).toEqual(inputShape);
+      expectClose(got.values, cpuReference('Conv2DBackpropInput', inputs, attrs));
+    }
+  });
+
+  test('Conv2DBackpropInput keeps one transformed copy per live filter, frees it once the filter is gone, and follows new weights', () => {
+    sweepFilterCache(true);
+    const be = tf.backend();
+    const dataBefore = be.numDataIds();
+    const attrs = { strides: [2, 2], pad: 'same', dataFormat: 'NHWC', dimRoundingMode: undefined, inputShape: [1, 6, 6, 3] } as never;
+    const kernel = conv2dBackpropInputViaConv2D(backend, 'auto');
+    const dy = tf.tensor4d(values(3 * 3 * 8, 61), [1, 3, 3, 8]);
+    const filter = tf.tidy(() => tf.variable(tf.tensor4d(values(3 * 3 * 3 * 8, 62), [3, 3, 3, 8])));
+    const call = () => {
+      const out = kernel({ inputs: { dy, filter }, backend: be, attrs } as never) as tf.TensorInfo;
+      const got = Float32Array.from(be.readSync(out.dataId) as Float32Array);
+      be.disposeData(out.dataId);
+      return got;
+    };
+    const reference = () => cpuReference('Conv2DBackpropInput', {
+      dy: { shape: dy.shape, values: dy.dataSync() as Float32Array }, filter: { shape: filter.shape, values: filter.dataSync() as Float32Array },
+    }, attrs);
+    expectClose(call(), reference());
+    expect(be.numDataIds()).toBe(dataBefore + 3); // dy, the filter, and its transformed copy
+    expectClose(call(), reference());
+    expect(be.numDataIds()).toBe(dataBefore + 3); // the copy is reused
+    tf.tidy(() => filter.assign(tf.tensor4d(values(3 * 3 * 3 * 8, 63), [3, 3, 3, 8])));
+    expectClose(call(), reference()); // new weights are new data: not the old copy
+    expect(sweepFilterCache()).toBe(1); // the old weights are gone, and so is their copy
+    filter.dispose();
+    dy.dispose();
+    expect(sweepFilterCache()).toBe(0);
+    expect(be.numDataIds()).toBe(dataBefore);
   });
 
   test.each(poolCases.map((c) => [`x [${c.x}] f ${c.f} s ${c.s} ${c.pad}`, c] as const))(
@@ -154,8 +189,13 @@ describe.each(['cpu', 'wasm'] as const)('fast kernels on %s', (backend) => {
     expectClose(fast.dataSync() as Float32Array, plain.dataSync() as Float32Array);
     tf.dispose([fast, plain]);
     expect(tf.memory().numTensors).toBe(before);
-    expect(tf.backend().numDataIds()).toBe(dataBefore);
+    // What stays on the backend is one transformed copy per filter while the filter lives (wasm's
+    // Conv2DBackpropInput keeps them; cpu's kernel is tfjs's own).
+    const copies = backend === 'wasm' ? 2 : 0;
+    expect(tf.backend().numDataIds()).toBe(dataBefore + copies);
     tf.dispose([x, w, w2]);
+    expect(sweepFilterCache()).toBe(0);
+    expect(tf.backend().numDataIds()).toBe(dataBefore - 3);
   });
 
   if (backend === 'wasm') {

@@ -15,7 +15,7 @@ import { scoreCam } from '../../src/methods/score-cam';
 import { smoothGrad } from '../../src/methods/smooth-grad';
 import { parseMethodOptions } from '../../src/methods/registry';
 import { setAmbientSignal } from '../../src/signal';
-import { disposePool, liveWorkers, poolSize, resolveWorkers } from '../../src/pool';
+import { disposePool, liveWorkers, MODELS_PER_WORKER, poolSize, resolveWorkers, workerStats } from '../../src/pool';
 import { toGraphModel } from '../fixtures/graph-model';
 import { randomCnn, randomInput } from '../reference/models';
 
@@ -67,6 +67,24 @@ describe.each(['wasm', 'cpu'] as const)('the worker pool on %s', (backend) => {
     } finally {
       m.dispose();
     }
+  });
+
+  test('a worker keeps at most MODELS_PER_WORKER models: new weights after each run do not pile up copies', async () => {
+    const m = randomCnn('fusedGapSoftmax');
+    for (let i = 0; i < MODELS_PER_WORKER + 3; i++) {
+      // New weights make a new model for the workers (as each step of a randomisation cascade does).
+      const next = m.getWeights().map((w) => tf.mul(w, 0.9));
+      m.setWeights(next);
+      tf.dispose(next);
+      (await integratedGradients(m, x, { steps: 4, batchSize: 2, workers: 2 })).dispose();
+    }
+    const stats = await workerStats();
+    expect(stats.length).toBe(2);
+    for (const s of stats) {
+      expect(s.models).toBeLessThanOrEqual(MODELS_PER_WORKER);
+      expect(s.jobs).toBe(0);
+    }
+    m.dispose();
   });
 
   test('a GraphModel is sent as its artifacts: pooled occlusion and Integrated Gradients equal in-process', async () => {

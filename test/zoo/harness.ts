@@ -17,6 +17,12 @@ export const SMALL: Record<string, Record<string, unknown>> = {
   gradCam: { relu: false }, gradCamPlusPlus: { relu: false }, layerCam: { relu: false }, scoreCam: { relu: false },
   xGradCam: { relu: false }, hiResCam: { relu: false }, gradCamElementWise: { relu: false }, eigenCam: { relu: false }, eigenGradCam: { relu: false },
   ablationCam: { relu: false }, multiLayerCam: { relu: false },
+  // Perturbation over a 2×2 grid (4 groups): 4 to 8 forward passes an item, besides the 2 on x itself.
+  featureAblation: { groups: 'grid', segments: 4 },
+  shapleyValueSampling: { groups: 'grid', segments: 4, samples: 1, seed: 5 },
+  lime: { groups: 'grid', segments: 4, samples: 8, seed: 5, alpha: 0 },
+  kernelShap: { groups: 'grid', segments: 4, samples: 8, seed: 5 },
+  rise: { samples: 4, cells: 2, seed: 5 },
 };
 
 /** Methods that only some models support, and the typed error the others give (`graph`: run on the converted GraphModel). */

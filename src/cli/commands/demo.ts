@@ -38,8 +38,14 @@ export const QUICK_OPTIONS: Record<string, Record<string, unknown>> = {
   internalInfluence: { steps: 16 },
   layerIntegratedGradients: { steps: 16 },
   occlusion: { window: 8, stride: 8 },
+  shapleyValueSampling: { samples: 2, seed: 0 },
+  lime: { samples: 16, seed: 0 },
+  kernelShap: { samples: 16, seed: 0 },
+  rise: { samples: 64, seed: 0 },
 };
-const FULL_OPTIONS: Record<string, Record<string, unknown>> = { smoothGrad: { seed: 0 } };
+const FULL_OPTIONS: Record<string, Record<string, unknown>> = {
+  smoothGrad: { seed: 0 }, shapleyValueSampling: { seed: 0 }, lime: { seed: 0 }, kernelShap: { seed: 0 }, rise: { seed: 0 },
+};
 
 const FLAGS: FlagSpec[] = [
   { name: 'out', value: 'DIR', description: 'folder for report.html and the PNGs', default: 'saliency-lab-demo' },
