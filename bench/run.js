@@ -93,6 +93,16 @@ function methods(size) {
       call: (m, x) => sl.smoothGrad(m, x, { ...target, samples: SG_SAMPLES, batchSize: BATCH, seed: 1 }) },
     { name: 'integratedGradients', batched: true, settings: `${IG_STEPS} steps, batch ${BATCH}`, passes: 2 * IG_STEPS + 1,
       call: (m, x) => sl.integratedGradients(m, x, { ...target, steps: IG_STEPS, batchSize: BATCH }) },
+    // Layer attributions at the default (CAM) layer: per path point a forward pass, and a backward pass
+    // over what follows the layer (conductance: also the head on the next point); not counted.
+    { name: 'layerConductance', batched: true, settings: `default layer, ${IG_STEPS} steps, batch ${BATCH}`, passes: null,
+      call: (m, x) => sl.layerConductance(m, x, { target: 0, steps: IG_STEPS, batchSize: BATCH }) },
+    { name: 'internalInfluence', batched: true, settings: `default layer, ${IG_STEPS} steps, batch ${BATCH}`, passes: null,
+      call: (m, x) => sl.internalInfluence(m, x, { target: 0, steps: IG_STEPS, batchSize: BATCH }) },
+    { name: 'layerIntegratedGradients', batched: true, settings: `default layer, ${IG_STEPS} steps, batch ${BATCH}`, passes: null,
+      call: (m, x) => sl.layerIntegratedGradients(m, x, { target: 0, steps: IG_STEPS, batchSize: BATCH }) },
+    // The head (input to the layer) forward and backward.
+    { name: 'neuronGradient', settings: 'default layer, sum of its units', passes: null, call: (m, x) => sl.neuronGradient(m, x) },
     { name: 'guidedBackprop', settings: '', passes: 2, call: (m, x) => sl.guidedBackprop(m, x, target) },
     // One input gradient over the batch [x; x′] (2 images).
     { name: 'deepLift', settings: 'zeros baseline', passes: 4, call: (m, x) => sl.deepLift(m, x, target) },
@@ -112,11 +122,22 @@ function methods(size) {
     // IG against two baselines, then the segmentation (Felzenszwalb at 224×224, six scales) and region growth in JS, not counted.
     { name: 'xrai', batched: true, settings: `${XRAI_STEPS} IG steps × 2 baselines, batch ${BATCH}`, passes: 2 * 2 * XRAI_STEPS + 1,
       call: (m, x) => sl.xrai(m, x, { ...target, steps: XRAI_STEPS, batchSize: BATCH }) },
+    // A forward pass, then per weighted layer its linear map once more (z) and one vector-Jacobian product;
+    // the composite's γ-rule layers and z^B input layer add modified-weight maps: not counted.
+    { name: 'lrp', settings: 'ε-rule', passes: null, call: (m, x) => sl.lrp(m, x, { target: 0 }) },
+    { name: 'lrp', settings: 'composite (z^B, γ, ε, LRP-0)', passes: null, call: (m, x) => sl.lrp(m, x, { target: 0, rule: 'composite' }) },
     // One forward pass: the network runs up to the layer once, the target comes from that pass, and the
     // backward pass covers only the tail (global pooling and the dense layer here), which is not counted.
     { name: 'gradCam', settings: 'default layer, upsampled', passes: 1, call: (m, x) => sl.gradCam(m, x, target) },
     { name: 'xGradCam', settings: 'default layer, upsampled', passes: 1, call: (m, x) => sl.xGradCam(m, x, target) },
     { name: 'hiResCam', settings: 'default layer, upsampled', passes: 1, call: (m, x) => sl.hiResCam(m, x, target) },
+    // Six augmented inputs, each one Grad-CAM pass; the principal component of w·A in JS: not counted.
+    { name: 'gradCam', settings: 'augSmooth (6 inputs)', passes: 6, call: (m, x) => sl.gradCam(m, x, { ...target, augSmooth: true }) },
+    { name: 'gradCam', settings: 'eigenSmooth', passes: null, call: (m, x) => sl.gradCam(m, x, { ...target, eigenSmooth: true }) },
+    // One Grad-CAM pass per layer (two by default) and the target's forward pass.
+    { name: 'multiLayerCam', settings: 'gradCam, default layers', passes: null, call: (m, x) => sl.multiLayerCam(m, x, target) },
+    // Two forward passes (shapes, then the hooked one) and one backward pass to the input.
+    { name: 'fullGrad', settings: '', passes: 4, call: (m, x) => sl.fullGrad(m, x, target) },
     // Forward to the layer, then the principal component in JS (float64 power iteration): not counted.
     { name: 'eigenCam', settings: 'default layer, upsampled', passes: null, call: (m, x) => sl.eigenCam(m, x, target) },
     // One tail pass (after the layer) per channel: not counted in forward passes.

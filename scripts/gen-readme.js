@@ -47,6 +47,8 @@ function showValid(o) {
       return o.choices.map(code).join(', ') + (o.orFunction ? ', or a function' : '');
     case 'layer':
       return 'a layer name (a node name for a GraphModel)';
+    case 'layers':
+      return 'layer names, a list (`a,b` on the command line)';
     case 'target':
       return 'an output index, one per item, or a function `[N,K]` → `[N]`';
     case 'window':
@@ -73,7 +75,7 @@ function renderMethodTables(names, get) {
   lines.push('| method | returns | what it is | reference | loops |');
   lines.push('|---|---|---|---|---|');
   for (const m of methods) {
-    const returns = m.name === 'smoothGrad' ? 'like `method`' : m.output === 'input' ? '`[N,H,W,C]`' : '`[N,H,W]`';
+    const returns = m.name === 'smoothGrad' ? 'like `method`' : m.output === 'input' ? '`[N,H,W,C]`' : m.output === 'layer' ? 'the layer’s output `[N,…]`' : '`[N,H,W]`';
     lines.push(`| ${code(m.name)} | ${returns} | ${esc(m.summary)} | ${esc(m.reference)} | ${m.long ? 'yes' : ''} |`);
   }
   lines.push('');

@@ -11,7 +11,7 @@ import * as ts from 'typescript';
 const INDEX = path.join(__dirname, '..', 'src', 'index.ts');
 
 const VALUES = [
-  'DEEP_LIFT_DEFAULTS', 'deepLift', 'deepLiftWithDelta',
+  'DEEP_LIFT_DEFAULTS', 'deepLift', 'deepLiftWithDelta', 'lrp', 'lrpWithDelta', 'LRP_DEFAULTS', 'layerConductance', 'internalInfluence', 'layerIntegratedGradients', 'LAYER_PATH_DEFAULTS', 'neuronGradient', 'NEURON_GRADIENT_DEFAULTS', 'fullGrad', 'multiLayerCam', 'MULTI_LAYER_CAM_DEFAULTS', 'MULTI_LAYER_CAM_METHODS', 'LRP_RULES', 'LRP_LAYER_RULES', 'LRP_INPUT_RULES',
   'featureAblation', 'FEATURE_ABLATION_DEFAULTS', 'shapleyValueSampling', 'SHAPLEY_SAMPLING_DEFAULTS', 'lime', 'LIME_DEFAULTS', 'LIME_DISTANCES',
   'kernelShap', 'KERNEL_SHAP_DEFAULTS', 'rise', 'RISE_DEFAULTS', 'pixelGroups', 'GROUP_DEFAULTS', 'GROUP_KINDS',
   'deepLiftShap', 'DEEP_LIFT_SHAP_DEFAULTS', 'gradientShap', 'GRADIENT_SHAP_DEFAULTS', 'expectedGradients', 'EXPECTED_GRADIENTS_DEFAULTS',
@@ -49,7 +49,7 @@ const TYPES = [
   'Localisation', 'LocalisationOptions', 'SsimOptions', 'PixelCurve', 'PixelCurveOptions', 'InfidelityOptions', 'SensitivityMaxOptions', 'Randomisation', 'RandomisationMode', 'RandomisationOptions',
   'Road', 'RoadOptions', 'HogOptions', 'DataRandomisation', 'DataRandomisationOptions', 'Evaluation', 'EvaluateOptions', 'EvaluatedMethod', 'EvaluationDetails',
   'EvaluationMeasure', 'MeasureOptions', 'SeedEvaluation', 'EvaluationFigures', 'ShuffledTrainOptions', 'ShuffledFit',
-  'DeepLiftOptions',
+  'DeepLiftOptions', 'LrpOptions', 'LrpRule', 'LrpLayerRule', 'LrpInputRule', 'LayerConductanceOptions', 'InternalInfluenceOptions', 'LayerIntegratedGradientsOptions', 'LayerPathOptions', 'NeuronGradientOptions', 'FullGradOptions', 'MultiLayerCamOptions', 'MultiLayerCamMethod',
   'FeatureAblationOptions', 'FeatureAblationPartial', 'ShapleySamplingOptions', 'ShapleySamplingPartial', 'LimeOptions', 'LimePartial', 'LimeDistance',
   'KernelShapOptions', 'KernelShapPartial', 'RiseOptions', 'RisePartial', 'Groups', 'GroupKind',
   'DeepLiftShapOptions', 'DeepLiftShapPartial', 'GradientShapOptions', 'GradientShapPartial', 'ExpectedGradientsOptions', 'ExpectedGradientsPartial',

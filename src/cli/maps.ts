@@ -1,16 +1,24 @@
 /** What `demo` and `explain` do with a method's result: one non-negative map per image. */
 import * as tf from '@tensorflow/tfjs';
+import { InputError } from '../errors';
 import type { MethodInfo } from '../methods/registry';
 
 /**
  * `[N,H,W]` |attribution| per pixel: the largest |value| over color channels for methods that return
  * one value per input channel (as `saliencyMap`'s default `maxAbs`), |map| for those that return a map.
- * The caller owns the result; `result` is kept.
+ * With `size`, a map of another size (a layer attribution, at the layer's resolution) is resized to it
+ * (bilinear, half-pixel centres). A result that is not a picture (a dense layer's attribution) is an
+ * InputError. The caller owns the result; `result` is kept.
  */
-export function pixelMaps(info: MethodInfo, result: tf.Tensor): tf.Tensor3D {
+export function pixelMaps(info: MethodInfo, result: tf.Tensor, size?: [number, number]): tf.Tensor3D {
+  if (result.rank !== 3 && result.rank !== 4) {
+    throw new InputError(info.name, `the result has shape [${result.shape}], which is not a picture; name a layer with a 4-D output`);
+  }
   return tf.tidy(() => {
     const abs = tf.abs(result);
-    return (info.output === 'input' || result.rank === 4 ? tf.max(abs, -1) : abs) as tf.Tensor3D;
+    const maps = (info.output === 'input' || result.rank === 4 ? tf.max(abs, -1) : abs) as tf.Tensor3D;
+    if (!size || (maps.shape[1] === size[0] && maps.shape[2] === size[1])) return maps;
+    return tf.image.resizeBilinear(tf.expandDims(maps, -1) as tf.Tensor4D, size, false, true).squeeze([3]) as tf.Tensor3D;
   });
 }
 

@@ -15,7 +15,7 @@ export interface MethodFlag extends FlagSpec {
 }
 
 const PLACEHOLDER: Record<MethodOption['type'], string | undefined> = {
-  integer: 'N', number: 'X', boolean: undefined, choice: 'NAME', layer: 'LAYER', target: 'T', window: 'N|H,W', baseline: 'B', baselines: 'B', workers: 'N|auto', groups: 'NAME', fields: 'K=V,...',
+  integer: 'N', number: 'X', boolean: undefined, choice: 'NAME', layer: 'LAYER', layers: 'A,B', target: 'T', window: 'N|H,W', baseline: 'B', baselines: 'B', workers: 'N|auto', groups: 'NAME', fields: 'K=V,...',
 };
 
 /** The flags of `method`'s options; `reserved` are flag names the command itself uses. */
@@ -65,6 +65,7 @@ export function parseOptionText(where: string, flag: MethodFlag, text: string | 
       throw new UsageError(where, `${name} is true or false, got ${JSON.stringify(text)}`);
     case 'choice': return checkChoice(where, name, text, option.choices ?? []);
     case 'layer': return text;
+    case 'layers': return text.split(',').map((p) => p.trim()).filter((p) => p !== '');
     case 'target': {
       const parts = text.split(',').map((p) => p.trim());
       if (parts.every((p) => /^\d+$/.test(p))) return { indices: parts.map(Number) } satisfies TargetText;

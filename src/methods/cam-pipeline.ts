@@ -15,6 +15,17 @@
  *
  * Unlike pytorch-grad-cam, maps are not min-max scaled to [0, 1]: methods return the numbers, and viz
  * normalizes (Captum's LayerGradCam does not scale either).
+ *
+ * Smoothing, for every variant, as pytorch-grad-cam's `eigen_smooth` and `aug_smooth`:
+ * - `eigenSmooth`: the map is the first-principal-component projection of the weighted activations w·A
+ *   (see ./principal-projection) instead of their sum over channels. Variants whose map is already not a
+ *   weighted sum (Eigen-CAM, Eigen-Grad-CAM, element-wise Grad-CAM) are unchanged by it, as in
+ *   pytorch-grad-cam, whose EigenCAM ignores the flag.
+ * - `augSmooth`: the mean of the maps of six augmented inputs, the input and its horizontal mirror each
+ *   multiplied by 0.9, 1 and 1.1 (pytorch-grad-cam's ttach `HorizontalFlip` × `Multiply([0.9, 1, 1.1])`),
+ *   each map mirrored back. Departures: the targets are fixed once on the clean input (pytorch-grad-cam
+ *   takes each augmented input's argmax when none is given), and the maps are averaged as they are, not
+ *   each min-max scaled to [0, 1] first (the pipeline never scales).
  */
 import * as tf from '@tensorflow/tfjs';
 import { LayerError } from '../errors';
@@ -26,6 +37,7 @@ import { effectiveSignal } from '../signal';
 import { checkInput, COMMON_DEFAULTS, COMMON_OPTIONS, CommonOptions, LoopOptions, selector, Target } from './common';
 import { checkpoint } from './loop';
 import { checkLayerName, extendSpecs, OptionSpecs, resolveOptions } from './options';
+import { principalProjection } from './principal-projection';
 
 /** Options every CAM variant that works on a chosen layer takes. */
 export interface CamOptions extends CommonOptions {
@@ -38,10 +50,14 @@ export interface CamOptions extends CommonOptions {
    * true; false returns the map at the layer's resolution, `[N,h,w]`.
    */
   upsample?: boolean;
+  /** The map is the first principal component of w·A instead of Σ_c w·A (pytorch-grad-cam's eigen_smooth). Default false. */
+  eigenSmooth?: boolean;
+  /** The mean map over the input and its mirror, each times 0.9, 1 and 1.1 (pytorch-grad-cam's aug_smooth). Default false. */
+  augSmooth?: boolean;
 }
 
 /** The defaults of the options every CAM variant on a chosen layer takes (besides target and preSoftmax). */
-export const CAM_DEFAULTS = { layer: null as string | null, relu: true, upsample: true };
+export const CAM_DEFAULTS = { layer: null as string | null, relu: true, upsample: true, eigenSmooth: false, augSmooth: false };
 
 const RELU = { type: 'boolean', description: 'keep positive evidence only, max(0, map)' } as const;
 const UPSAMPLE = { type: 'boolean', description: 'resize to the input (bilinear, half-pixel centres); false: the layer’s resolution' } as const;
@@ -49,15 +65,20 @@ const UPSAMPLE = { type: 'boolean', description: 'resize to the input (bilinear,
 /** The type of a CAM layer option. */
 export const CAM_LAYER = { type: 'layer', description: 'layer whose activation is explained', defaultText: 'the last layer with a 4-D output' } as const;
 
+const EIGEN_SMOOTH = { type: 'boolean', description: 'the map is the first principal component of w·A (pytorch-grad-cam eigen_smooth)' } as const;
+const AUG_SMOOTH = { type: 'boolean', description: 'mean map over the input and its mirror, each ×0.9, ×1, ×1.1 (pytorch-grad-cam aug_smooth)' } as const;
+
 export const CAM_OPTIONS = extendSpecs(COMMON_OPTIONS, CAM_DEFAULTS, {
   layer: CAM_LAYER,
   relu: RELU,
   upsample: UPSAMPLE,
+  eigenSmooth: EIGEN_SMOOTH,
+  augSmooth: AUG_SMOOTH,
 });
 
-/** The options of a variant whose layer follows from the architecture (CAM): `relu` and `upsample` with its own defaults. */
+/** The options of a variant whose layer follows from the architecture (CAM): `relu` and `upsample` with its own defaults, and the smoothing. */
 export function fixedLayerCamOptions(defaults: { relu: boolean; upsample: boolean }) {
-  return extendSpecs(COMMON_OPTIONS, defaults, { relu: RELU, upsample: UPSAMPLE });
+  return extendSpecs(COMMON_OPTIONS, { ...defaults, eigenSmooth: false, augSmooth: false }, { relu: RELU, upsample: UPSAMPLE, eigenSmooth: EIGEN_SMOOTH, augSmooth: AUG_SMOOTH });
 }
 
 /** A layer resolved for one input batch: its name and the full shape of its activation. */
@@ -261,7 +282,7 @@ export async function camPass(
   x: tf.Tensor4D,
   layer: string,
   target: Target | null | undefined,
-  options: { relu: boolean; upsample: boolean } & ForwardOptions,
+  options: { relu: boolean; upsample: boolean; eigenSmooth?: boolean } & ForwardOptions,
 ): Promise<{ map: tf.Tensor3D; target: ResolvedTarget }> {
   const forward: ForwardOptions = { preSoftmax: options.preSoftmax };
   const pass = layerPass(where, adapter, x, layer, target, variant.needsGradient, forward);
@@ -275,8 +296,15 @@ export async function camPass(
     const size: [number, number] | null = options.upsample ? [x.shape[1], x.shape[2]] : null;
     const made = 'project' in variant ? await variant.project(ctx) : await variant.weigh(ctx);
     try {
-      const map = 'project' in variant ? finishCam(made as tf.Tensor3D, options.relu, size) : combineCam(activation, made as tf.Tensor4D, options.relu, size);
-      return { map, target: resolved };
+      if ('project' in variant) return { map: finishCam(made as tf.Tensor3D, options.relu, size), target: resolved };
+      if (!options.eigenSmooth) return { map: combineCam(activation, made as tf.Tensor4D, options.relu, size), target: resolved };
+      const weighted = tf.mul(made, activation) as tf.Tensor4D;
+      const projected = await principalProjection(weighted).finally(() => weighted.dispose());
+      try {
+        return { map: finishCam(projected, options.relu, size), target: resolved };
+      } finally {
+        projected.dispose();
+      }
     } finally {
       made.dispose();
     }
@@ -301,7 +329,53 @@ export async function runCam(
 ): Promise<tf.Tensor3D> {
   const adapter = resolveModel(where, model);
   const o = resolveOptions(where, specs, options);
+  const smooth = o as { eigenSmooth?: boolean; augSmooth?: boolean };
   const x = await checkInput(where, model, input);
   const layer = resolveCamLayer(where, adapter, x, fixedLayer ?? o.layer);
-  return (await camPass(where, variant, adapter, x, layer, o.target, { relu: o.relu, upsample: o.upsample, preSoftmax: o.preSoftmax })).map;
+  const pass = { relu: o.relu, upsample: o.upsample, preSoftmax: o.preSoftmax, eigenSmooth: smooth.eigenSmooth === true };
+  if (smooth.augSmooth !== true) return (await camPass(where, variant, adapter, x, layer, o.target, pass)).map;
+  return augmentedCam(where, variant, adapter, x, layer, o.target, pass);
+}
+
+/** pytorch-grad-cam's test-time augmentations: horizontal flip × multiply, in ttach's order. */
+const AUGMENTATIONS = [false, true].flatMap((flip) => [0.9, 1, 1.1].map((factor) => ({ flip, factor })));
+
+/**
+ * `augSmooth`: the mean of the maps of the six augmented inputs, each map mirrored back, the targets fixed
+ * on the clean input. The caller owns the result.
+ */
+async function augmentedCam(
+  where: string, variant: CamVariant, adapter: ModelAdapter, x: tf.Tensor4D, layer: string, target: Target | null | undefined,
+  pass: { relu: boolean; upsample: boolean; eigenSmooth: boolean } & ForwardOptions,
+): Promise<tf.Tensor3D> {
+  let fixed: Target | null | undefined = target;
+  if (typeof target !== 'function') {
+    const scores = tf.tidy(() => adapter.scores(x, pass));
+    try {
+      selector(where, target, x.shape[0], scores.shape[1]);
+      fixed = await targetsOf(target, scores);
+    } finally {
+      scores.dispose();
+    }
+  }
+  let sum: tf.Tensor3D | null = null;
+  try {
+    for (const { flip, factor } of AUGMENTATIONS) {
+      const xa = tf.tidy(() => tf.mul(flip ? tf.reverse(x, 2) : x, factor) as tf.Tensor4D);
+      let map: tf.Tensor3D;
+      try {
+        map = (await camPass(where, variant, adapter, xa, layer, fixed, pass)).map;
+      } finally {
+        xa.dispose();
+      }
+      const back = flip ? tf.tidy(() => tf.reverse(map, 2) as tf.Tensor3D) : map;
+      if (back !== map) map.dispose();
+      const next: tf.Tensor3D = sum ? tf.add(sum, back) : back;
+      if (sum) tf.dispose([sum, back]);
+      sum = next;
+    }
+    return tf.div(sum as tf.Tensor3D, AUGMENTATIONS.length) as tf.Tensor3D;
+  } finally {
+    sum?.dispose();
+  }
 }

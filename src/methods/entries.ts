@@ -18,6 +18,8 @@ import { GRADIENT_SHAP_OPTIONS, gradientShap } from './gradient-shap';
 import { GUIDED_IG_OPTIONS, guidedIg } from './guided-ig';
 import { XRAI_OPTIONS, xrai } from './xrai';
 import { eigenCam, eigenGradCam } from './eigen-cam';
+import { FULL_GRAD_OPTIONS, fullGrad } from './full-grad';
+import { MULTI_LAYER_CAM_OPTIONS, multiLayerCam } from './multi-layer-cam';
 import { gradCam } from './grad-cam';
 import { gradCamPlusPlus } from './grad-cam-plus-plus';
 import { GRADIENT_OPTIONS, gradientTimesInput, SALIENCY_MAP_OPTIONS, saliencyMap, vanillaGradient } from './gradient';
@@ -25,7 +27,12 @@ import { guidedBackprop, deconvnet } from './guided-backprop';
 import { gradCamElementWise, hiResCam } from './hi-res-cam';
 import { GUIDED_GRAD_CAM_OPTIONS, guidedGradCam } from './guided-grad-cam';
 import { IG_OPTIONS, integratedGradients } from './integrated-gradients';
+import { INTERNAL_INFLUENCE_OPTIONS, internalInfluence } from './internal-influence';
+import { LAYER_CONDUCTANCE_OPTIONS, layerConductance } from './layer-conductance';
+import { LAYER_IG_OPTIONS, layerIntegratedGradients } from './layer-integrated-gradients';
 import { layerCam } from './layer-cam';
+import { NEURON_GRADIENT_OPTIONS, neuronGradient } from './neuron-gradient';
+import { lrp, LRP_OPTIONS } from './lrp';
 import { featureAblation, FEATURE_ABLATION_OPTIONS } from './feature-ablation';
 import { KERNEL_SHAP_OPTIONS, kernelShap } from './kernel-shap';
 import { lime, LIME_OPTIONS } from './lime';
@@ -42,8 +49,11 @@ export type MethodOption = OptionSpec;
 /** What a method is and does, for widgets, the command line and wrappers such as SmoothGrad. */
 export interface MethodCapabilities {
   family: 'gradient' | 'path' | 'cam' | 'perturbation';
-  /** `input`: `[N,H,W,C]` like the input; `map`: `[N,H,W]` (CAM maps at layer resolution when not upsampled). */
-  output: 'input' | 'map';
+  /**
+   * `input`: `[N,H,W,C]` like the input; `map`: `[N,H,W]` (CAM maps at layer resolution when not
+   * upsampled); `layer`: shaped like the output of the layer attributed to, `[N, ...]`.
+   */
+  output: 'input' | 'map' | 'layer';
   /** Whether the method works on a layer (and so needs a LayersModel or GraphModel). */
   usesLayer: boolean;
   /** Whether it loops over batches (and so honours batchSize, onProgress, onPartial and signal). */
@@ -143,6 +153,36 @@ export const WRAPPABLE_METHODS = {
     options: list(XRAI_OPTIONS),
     run: (m, x, o) => xrai(m, x, o),
   },
+  lrp: {
+    ...GRADIENT, ...NONE, multipliesByInput: true, convergenceDelta: true, name: 'lrp', title: 'LRP', reference: 'Bach et al. 2015; Montavon et al. 2019; Captum LRP',
+    summary: "relevance R_j = a_j Σ_k w_jk R_k / z_k handed down layer by layer from R = f(x), by the ε, γ, α-β or z^B rule per layer kind (`rule`, or Montavon et al.'s `composite`); LayersModels of convolutions, dense, pooling, batch norm, Add, Concatenate; `lrpWithDelta` also returns f(x) − Σ R per item",
+    options: list(LRP_OPTIONS),
+    run: (m, x, o) => lrp(m, x, o),
+  },
+  layerConductance: {
+    family: 'path', output: 'layer', usesLayer: true, long: true, ...NONE, name: 'layerConductance', title: 'Layer conductance', reference: 'Dhamdhere, Sundararajan and Yan 2018; Captum LayerConductance',
+    summary: "per unit of `layer`'s output, Σ_k ∂F/∂y(α_k) · (y(α_{k+1}) − y(α_k)) on the input path x′ → x; sums over the layer to about F(x) − F(x′)",
+    options: list(LAYER_CONDUCTANCE_OPTIONS),
+    run: (m, x, o) => layerConductance(m, x, o),
+  },
+  internalInfluence: {
+    family: 'path', output: 'layer', usesLayer: true, long: true, ...NONE, name: 'internalInfluence', title: 'Internal influence', reference: 'Leino et al. 2018; Captum InternalInfluence',
+    summary: "∫₀¹ ∂F/∂y dα for `layer`'s output y along the input path x′ → x (Integrated Gradients' quadrature)",
+    options: list(INTERNAL_INFLUENCE_OPTIONS),
+    run: (m, x, o) => internalInfluence(m, x, o),
+  },
+  layerIntegratedGradients: {
+    family: 'path', output: 'layer', usesLayer: true, long: true, ...NONE, multipliesByInput: true, name: 'layerIntegratedGradients', title: 'Layer Integrated Gradients', reference: 'Captum LayerIntegratedGradients',
+    summary: "(y − y′) · ∫₀¹ ∂F/∂y (y′ + α(y − y′)) dα in the space of `layer`'s output, y′ its value on the baseline",
+    options: list(LAYER_IG_OPTIONS),
+    run: (m, x, o) => layerIntegratedGradients(m, x, o),
+  },
+  neuronGradient: {
+    ...GRADIENT, ...NONE, usesLayer: true, name: 'neuronGradient', title: 'Neuron gradient', reference: 'Captum NeuronGradient',
+    summary: "∂y_neuron/∂x for one unit of `layer`'s output (`neuron`, row-major), or of their sum",
+    options: list(NEURON_GRADIENT_OPTIONS),
+    run: (m, x, o) => neuronGradient(m, x, o),
+  },
   guidedBackprop: {
     ...GRADIENT, ...NONE, reluRule: 'guided', name: 'guidedBackprop', title: 'Guided backpropagation', reference: 'Springenberg et al. 2015',
     summary: 'the gradient passed through each ReLU only where its input and the incoming gradient are positive', options: list(GRADIENT_OPTIONS),
@@ -202,6 +242,18 @@ export const WRAPPABLE_METHODS = {
     ...CAM_MAP, ...NONE, long: true, name: 'ablationCam', title: 'Ablation-CAM', reference: 'Desai and Ramaswamy 2020; pytorch-grad-cam AblationCAM',
     summary: 'channels weighted by the relative drop of the score when each is ablated, (y − y_c) / y', options: list(ABLATION_CAM_OPTIONS),
     run: (m, x, o) => ablationCam(m, x as tf.Tensor4D, o),
+  },
+  multiLayerCam: {
+    ...CAM_MAP, ...NONE, name: 'multiLayerCam', title: 'Multi-layer CAM', reference: 'pytorch-grad-cam (several target_layers)',
+    summary: 'the mean over `layers` of a CAM variant’s maps (`method`), each upsampled and min-max scaled per item',
+    options: list(MULTI_LAYER_CAM_OPTIONS),
+    run: (m, x, o) => multiLayerCam(m, x, o),
+  },
+  fullGrad: {
+    ...CAM_MAP, ...NONE, name: 'fullGrad', title: 'FullGrad', reference: 'Srinivas and Fleuret 2019; pytorch-grad-cam FullGrad',
+    summary: 'Σ_c ψ(|x_c ∂y/∂x_c|) + Σ over biased layers Σ_c ψ(|b_c ∂y/∂z_c|), ψ min-max scaling each map and resizing it to the input; LayersModels',
+    options: list(FULL_GRAD_OPTIONS),
+    run: (m, x, o) => fullGrad(m, x, o),
   },
   cam: {
     ...CAM_MAP, ...NONE, name: 'cam', title: 'CAM', reference: 'Zhou et al. 2016',

@@ -15,6 +15,7 @@
  * | `boolean`  | `true`, `false`                    | `true`                        | `must be true or false` (OptionError)          |
  * | `choice`   | `maxAbs`                           | `"maxAbs"`                    | `unknown reduce "x"; choices: ...` (OptionError) |
  * | `layer`    | `block3_conv2`                     | `"block3_conv2"`              | a name (OptionError); the model's layers are checked by the method (UnknownLayerError) |
+ * | `layers`   | `conv2,conv3`                      | `["conv2", "conv3"]`         | a non-empty list of names (OptionError); checked against the model by the method |
  * | `target`   | `3` or `0,2,1` (one per item)      | `3`, `[0, 2, 1]`              | TargetError, against the model's outputs by the method |
  * | `window`   | `8` or `8,4` ([height, width])     | `8`, `[8, 4]`                 | each side an integer from 1 to the input's side (OptionError) |
  * | `baseline` | `zeros`, `blur`, `0.5`             | `"blur"`, `0.5`               | `checkBaseline` (OptionError for a value, InputError for a tensor) |
@@ -30,7 +31,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { InputError, OptionError } from '../errors';
 
-export type OptionType = 'integer' | 'number' | 'boolean' | 'choice' | 'layer' | 'target' | 'window' | 'baseline' | 'baselines' | 'workers' | 'groups' | 'fields';
+export type OptionType = 'integer' | 'number' | 'boolean' | 'choice' | 'layer' | 'layers' | 'target' | 'window' | 'baseline' | 'baselines' | 'workers' | 'groups' | 'fields';
 
 /** The type of one option and its limits, without its name and default (those come from DEFAULTS). */
 export interface OptionTypeSpec {
@@ -210,6 +211,11 @@ export function checkOption(where: string, spec: OptionSpec, v: unknown): unknow
       return checkChoice(where, spec.name, v, spec.choices ?? [], spec.orFunction);
     case 'layer':
       return checkLayerName(where, spec.name, v);
+    case 'layers':
+      if (!Array.isArray(v) || v.length === 0 || v.some((e) => typeof e !== 'string' || e === '')) {
+        throw new OptionError(where, `${spec.name} must be a non-empty list of layer names, got ${showValue(v)}`);
+      }
+      return v;
     case 'workers':
       if (v === 'auto' || (typeof v === 'number' && Number.isInteger(v) && v >= 1 && v <= 256)) return v;
       throw new OptionError(where, `${spec.name} must be 'auto' or an integer from 1 to 256, got ${showValue(v)}`);
@@ -297,6 +303,8 @@ export function parseOption(spec: OptionTypeSpec, text: string): unknown {
     case 'layer':
     case 'groups':
       return t;
+    case 'layers':
+      return t.split(',').map((p) => p.trim());
     case 'target': {
       const list = parseNumberList(t, false);
       if (!list) return text;

@@ -300,6 +300,29 @@ export class ModelAdapter {
   }
 
   /**
+   * LayersModel only: the outputs of `layers` (their shapes and values at x), and in one backward pass
+   * ∂objective/∂x and ∂objective/∂(each layer's output). `objective` maps the scores to a scalar and must
+   * not throw. Sync; the caller owns every tensor returned.
+   */
+  outputGradients(x: tf.Tensor4D, layers: string[], objective: (scores: tf.Tensor2D) => tf.Scalar, options: ForwardOptions = {}): { activations: tf.Tensor[]; inputGradient: tf.Tensor4D; gradients: tf.Tensor[] } {
+    if (this.kind !== 'layers') throw new LayerError(this.where, 'output gradients of several layers need a tf.LayersModel');
+    const found = layers.map((n) => findKerasLayer(this.where, this.keras, n));
+    const preSoftmax = options.preSoftmax ?? true;
+    const activations = tf.tidy(() => runKeras(this.where, this.keras, x, { capture: found, replace: null, stopAfter: true, preSoftmax }).activations);
+    try {
+      const grads = tf.tidy(() => tf.grads((...args: tf.Tensor[]) => {
+        const deltas = new Map(found.map((l, i) => [l, args[i + 1]] as [KerasLayer, tf.Tensor]));
+        const out = runKeras(this.where, this.keras, args[0], { capture: [], replace: null, deltas, stopAfter: false, preSoftmax }).output as tf.Tensor;
+        return objective(asMatrix(this.where, out, x.shape[0]));
+      })([x, ...activations.map((a) => tf.zerosLike(a))]));
+      return { activations, inputGradient: grads[0] as tf.Tensor4D, gradients: grads.slice(1) };
+    } catch (e) {
+      tf.dispose(activations);
+      throw e;
+    }
+  }
+
+  /**
    * A layer's activation A, ∂objective/∂A and the scores, from one forward pass: the head runs once
    * without recording gradients, the tail runs on A under tf.grad (so the backward pass covers the tail
    * only). A GraphModel's head also yields the nodes that skip paths around the layer read, fed to the tail

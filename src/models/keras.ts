@@ -214,6 +214,8 @@ export interface KerasRun {
   /** Layers whose outputs are captured, distinct. */
   capture: KerasLayer[];
   replace: { layer: KerasLayer; by: tf.Tensor | ((a: tf.Tensor) => tf.Tensor) } | null;
+  /** Tensors added to these layers' outputs (after any replacement), for gradients with respect to many layers' outputs at once. */
+  deltas?: Map<KerasLayer, tf.Tensor>;
   stopAfter: boolean;
   preSoftmax: boolean;
 }
@@ -229,6 +231,7 @@ export function runKeras(where: string, model: tf.LayersModel, x: tf.Tensor, run
   const captured = new Map<tf.layers.Layer, tf.Tensor>();
   const hooked = new Set<KerasLayer>(run.capture);
   if (run.replace) hooked.add(run.replace.layer);
+  for (const layer of run.deltas?.keys() ?? []) hooked.add(layer);
   let output: tf.Tensor | null = null;
   const forward = () => {
     // Hooks are made here, inside the softmax patches, so that a hooked output layer keeps its patched call.
@@ -244,6 +247,8 @@ export function runKeras(where: string, model: tf.LayersModel, x: tf.Tensor, run
           // reading it have run, and the replacement may be the caller's own tensor.
           if (replace) out = tf.clone(replace(out));
         }
+        const delta = run.deltas?.get(layer);
+        if (delta) out = tf.add(out, delta);
         if (wanted.has(layer)) {
           // A kept copy: the model's own tidy scopes would free the layer's output.
           captured.get(layer)?.dispose();
@@ -338,4 +343,50 @@ export function applyLayer(layer: tf.layers.Layer, inputs: tf.Tensor | tf.Tensor
   const patches: Patch[] = preSoftmax ? layerSoftmaxPatches(isLayersModel(layer) ? outputLayer(layer) : (layer as KerasLayer)) : [];
   if (valid) patches.push({ obj: layer, key: 'padding', value: 'valid' });
   return withPatches(patches, () => first(layer.apply(inputs, { training: false }) as tf.Tensor | tf.Tensor[]));
+}
+
+/** One application of a layer in a LayersModel's graph: the ids of the symbolic tensors it reads and writes. */
+export interface KerasNode {
+  layer: KerasLayer;
+  inputs: number[];
+  /** The shapes of the inputs (batch null). */
+  inputShapes: (number | null)[][];
+  output: number;
+  outputShape: (number | null)[];
+}
+
+/** A LayersModel as its top-level layer applications in execution order, over symbolic tensor ids. */
+export interface KerasTopology {
+  input: number;
+  output: number;
+  nodes: KerasNode[];
+}
+
+type SymbolicRef = { id: number; shape: (number | null)[] };
+type GraphNode = { inputTensors: SymbolicRef[]; outputTensors: SymbolicRef[]; inboundLayers: unknown[] };
+
+/**
+ * The top-level layer applications of a model with one input and one output, in the order the model runs
+ * them (nested models appear as single layers), or why the model cannot be walked so: several inputs or
+ * outputs, a layer applied more than once, a layer with several outputs.
+ */
+export function kerasTopology(model: tf.LayersModel): KerasTopology | string {
+  if (model.inputs.length !== 1 || model.outputs.length !== 1) return 'the model has several inputs or outputs';
+  const input = (model.inputs[0] as unknown as SymbolicRef).id;
+  const output = (model.outputs[0] as unknown as SymbolicRef).id;
+  const known = new Set<number>([input]);
+  const nodes: KerasNode[] = [];
+  for (const layer of model.layers as KerasLayer[]) {
+    if (layer.getClassName() === 'InputLayer') continue;
+    const all = ((layer as unknown as { inboundNodes?: GraphNode[] }).inboundNodes ?? []);
+    const uses = all.filter((n) => n.inboundLayers.length > 0 && n.inputTensors.every((t) => known.has(t.id)));
+    if (uses.length !== 1) return `layer "${layer.name}" is ${uses.length === 0 ? 'applied to tensors outside the model' : 'applied more than once'}`;
+    const node = uses[0];
+    if (node.outputTensors.length !== 1) return `layer "${layer.name}" has several outputs`;
+    const out = node.outputTensors[0];
+    known.add(out.id);
+    nodes.push({ layer, inputs: node.inputTensors.map((t) => t.id), inputShapes: node.inputTensors.map((t) => t.shape), output: out.id, outputShape: out.shape });
+  }
+  if (!known.has(output)) return 'the walk over its layers does not reach the model output';
+  return { input, output, nodes };
 }

@@ -11,15 +11,16 @@ import { RandomCnn } from '../reference/models';
 /** Small settings for the looping methods, so that slow backends (cpu, webgpu on lavapipe) stay quick. */
 export const SMALL: Record<string, Record<string, unknown>> = {
   smoothGrad: { samples: 3, seed: 5 }, integratedGradients: { steps: 8 }, occlusion: { window: 3, stride: 2 },
+  layerConductance: { steps: 4 }, internalInfluence: { steps: 4 }, layerIntegratedGradients: { steps: 4 },
   // SLIC groups (they depend on the input values only, so they are the same on every backend).
   featureAblation: { segments: 4 }, shapleyValueSampling: { segments: 4, samples: 2, seed: 5 },
   lime: { segments: 4, samples: 12, seed: 5 }, kernelShap: { segments: 4, samples: 12, seed: 5 }, rise: { samples: 8, cells: 2, seed: 5 },
   gradientShap: { samples: 3, seed: 5, stdevs: 0.05 }, expectedGradients: { samples: 3, seed: 5 }, guidedIg: { steps: 8 }, blurIg: { steps: 8, maxSigma: 3 }, xrai: { steps: 4 },
 };
 
-/** The registered methods, without `cam` where the model's head is not GAP → dense. */
-export function methodNames(cam: boolean): string[] {
-  return METHOD_NAMES.filter((name) => cam || name !== 'cam');
+/** The registered methods, without `cam` where the model's head is not GAP → dense, and without `lrp` and `fullGrad` (LayersModels only) for a GraphModel. */
+export function methodNames(cam: boolean, graph = false): string[] {
+  return METHOD_NAMES.filter((name) => (cam || name !== 'cam') && !(graph && (name === 'lrp' || name === 'fullGrad')));
 }
 
 /** Whether cam applies to a random CNN in the form given (only fusedGapSoftmax has a GAP → dense head). */

@@ -86,7 +86,7 @@ describe('one parser per option type: command-line strings and widget JSON', () 
     expect(parseMethodOptions('smoothGrad', { method: 'guidedBackprop', noise: '0.2', seed: '4' })).toEqual({ method: 'guidedBackprop', noise: 0.2, seed: 4 });
     expect(message(() => parseMethodOptions('gradCam', { relu: 'maybe' }))).toBe('OptionError: gradCam: relu must be true or false, got "maybe"');
     expect(message(() => parseMethodOptions('integratedGradients', { steps: 'many' }))).toBe('OptionError: integratedGradients: steps must be an integer from 1 to 10000, got "many"');
-    expect(message(() => parseMethodOptions('gradCam', { reluu: 'true' }))).toBe('OptionError: gradCam: unknown option "reluu"; options: target, preSoftmax, layer, relu, upsample');
+    expect(message(() => parseMethodOptions('gradCam', { reluu: 'true' }))).toBe('OptionError: gradCam: unknown option "reluu"; options: target, preSoftmax, layer, relu, upsample, eigenSmooth, augSmooth');
     expect(methodOptionsFromJSON('gradCam', { layer: 'c3', relu: false, target: null })).toEqual({ layer: 'c3', relu: false });
     expect(message(() => methodOptionsFromJSON('saliencyMap', { reduce: 'max' }))).toBe('OptionError: saliencyMap: unknown reduce "max"; choices: maxAbs, sumAbs, l2, signed');
   });

@@ -12,6 +12,7 @@ describe('method registry', () => {
     const x = randomInput(model, 2, 4);
     const small: Record<string, Record<string, unknown>> = {
       smoothGrad: { samples: 2, seed: 1 }, integratedGradients: { steps: 4 }, occlusion: { window: 3, stride: 2 }, scoreCam: { batchSize: 4 },
+      layerConductance: { steps: 4 }, internalInfluence: { steps: 4 }, layerIntegratedGradients: { steps: 4 },
       shapleyValueSampling: { samples: 2 }, rise: { samples: 64 },
       gradientShap: { samples: 2, seed: 1 }, expectedGradients: { samples: 2, seed: 1 }, guidedIg: { steps: 4 }, blurIg: { steps: 4, maxSigma: 2 }, xrai: { steps: 2 },
     };
@@ -20,7 +21,8 @@ describe('method registry', () => {
       for (const o of info.options) expect(o.description.length).toBeGreaterThan(5);
       const before = tf.memory().numTensors;
       const out = await runMethod(name, model, x, small[name] ?? {});
-      expect(out.shape).toEqual(info.output === 'input' ? x.shape : [2, 11, 11]);
+      // The default layer of a layer attribution is the CAM layer, c3 ([3,3,6] per item).
+      expect(out.shape).toEqual(info.output === 'input' ? x.shape : info.output === 'layer' ? [2, 3, 3, 6] : [2, 11, 11]);
       expect(out.dtype).toBe('float32');
       out.dispose();
       expect(tf.memory().numTensors).toBe(before);
@@ -60,7 +62,7 @@ describe('method registry', () => {
     const model = randomCnn('fusedGapSoftmax', 2);
     const x = randomInput(model, 2, 4);
     const small: Record<string, Record<string, unknown>> = {
-      integratedGradients: { steps: 4 }, occlusion: { window: 3, stride: 2 },
+      integratedGradients: { steps: 4 }, occlusion: { window: 3, stride: 2 }, layerConductance: { steps: 4 }, internalInfluence: { steps: 4 }, layerIntegratedGradients: { steps: 4 },
       shapleyValueSampling: { seed: 3, samples: 2 }, lime: { seed: 3 }, kernelShap: { seed: 3 }, rise: { seed: 3, samples: 64 },
       gradientShap: { samples: 2, seed: 1 }, expectedGradients: { samples: 2, seed: 1 },
       guidedIg: { steps: 4 }, blurIg: { steps: 4, maxSigma: 2 }, xrai: { steps: 2 },
@@ -68,9 +70,9 @@ describe('method registry', () => {
     const wrappable = METHOD_NAMES.filter((n) => n !== 'smoothGrad');
     expect(getMethod('smoothGrad').options.find((o) => o.name === 'method')?.choices).toEqual(wrappable);
     expect(wrappable.filter((n) => getMethod(n).reluRule !== null)).toEqual(['vanillaGradient', 'gradientTimesInput', 'guidedBackprop', 'deconvnet']);
-    expect(wrappable.filter((n) => getMethod(n).multipliesByInput)).toEqual(['gradientTimesInput', 'integratedGradients', 'deepLift', 'deepLiftShap', 'gradientShap', 'expectedGradients', 'guidedIg']);
-    expect(wrappable.filter((n) => getMethod(n).convergenceDelta)).toEqual(['integratedGradients', 'deepLift']);
-    expect(METHOD_NAMES.filter((n) => getMethod(n).long)).toEqual(['smoothGrad', 'integratedGradients', 'deepLiftShap', 'gradientShap', 'expectedGradients', 'guidedIg', 'blurIg', 'xrai', 'scoreCam', 'ablationCam', 'occlusion', 'featureAblation', 'shapleyValueSampling', 'lime', 'kernelShap', 'rise']);
+    expect(wrappable.filter((n) => getMethod(n).multipliesByInput)).toEqual(['gradientTimesInput', 'integratedGradients', 'deepLift', 'deepLiftShap', 'gradientShap', 'expectedGradients', 'guidedIg', 'lrp', 'layerIntegratedGradients']);
+    expect(wrappable.filter((n) => getMethod(n).convergenceDelta)).toEqual(['integratedGradients', 'deepLift', 'lrp']);
+    expect(METHOD_NAMES.filter((n) => getMethod(n).long)).toEqual(['smoothGrad', 'integratedGradients', 'deepLiftShap', 'gradientShap', 'expectedGradients', 'guidedIg', 'blurIg', 'xrai', 'layerConductance', 'internalInfluence', 'layerIntegratedGradients', 'scoreCam', 'ablationCam', 'occlusion', 'featureAblation', 'shapleyValueSampling', 'lime', 'kernelShap', 'rise']);
     for (const name of wrappable) {
       const before = tf.memory().numTensors;
       const direct = await runMethod(name, model, x, small[name] ?? {});

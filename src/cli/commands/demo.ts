@@ -34,6 +34,9 @@ export const DEMO_SEED = 7_000_005;
 export const QUICK_OPTIONS: Record<string, Record<string, unknown>> = {
   smoothGrad: { samples: 8, seed: 0 },
   integratedGradients: { steps: 16 },
+  layerConductance: { steps: 16 },
+  internalInfluence: { steps: 16 },
+  layerIntegratedGradients: { steps: 16 },
   occlusion: { window: 8, stride: 8 },
   gradientShap: { samples: 4, seed: 0 },
   expectedGradients: { samples: 8, seed: 0 },
@@ -187,7 +190,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
       }
       if (result) {
         run.ms = Date.now() - t0;
-        const pixels = pixelMaps(entry, result);
+        const pixels = pixelMaps(entry, result, [d.images.shape[1], d.images.shape[2]]);
         result.dispose();
         const m = massMaps(pixels);
         pixels.dispose();

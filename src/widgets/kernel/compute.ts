@@ -32,15 +32,21 @@ export async function toPixels(x: tf.Tensor4D, range: [number, number]): Promise
 
 /**
  * A method's map per image, [N,H,W] float32: maps as they come; input-shaped attributions summed over
- * channels (signed, as Captum's visualize_image_attr does for its heat map). Maps at another size than
- * the image (CAM without upsampling) are refused.
+ * channels (signed, as Captum's visualize_image_attr does for its heat map). Layer attributions (shaped
+ * like a 4-D layer's output) are summed over channels and resized to the image (bilinear, half-pixel
+ * centres). Other maps at another size than the image (CAM without upsampling) are refused.
  */
 export async function methodMaps(model: Model, x: tf.Tensor4D, method: string, options: Record<string, unknown>): Promise<Float32Array> {
   const entry = getMethod(method);
   const [, h, w] = x.shape;
   const r = await entry.run(model, x, options);
   try {
-    const map = tf.tidy(() => (r.rank === 4 ? tf.sum(r, 3) : r));
+    if (r.rank !== 3 && r.rank !== 4) throw new OptionError(method, `the result has shape [${r.shape}], which is not a picture; name a layer with a 4-D output`);
+    const map = tf.tidy(() => {
+      const m = r.rank === 4 ? tf.sum(r, 3) : r;
+      if (entry.output !== 'layer' || (m.shape[1] === h && m.shape[2] === w)) return m;
+      return tf.squeeze(tf.image.resizeBilinear(tf.expandDims(m, 3) as tf.Tensor4D, [h, w], false, true), [3]);
+    });
     try {
       if (map.shape[1] !== h || map.shape[2] !== w) {
         throw new OptionError(method, `map of size ${map.shape[1]}×${map.shape[2]} does not match the image ${h}×${w}; use upsample: true`);
