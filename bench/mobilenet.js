@@ -93,23 +93,30 @@ async function benchDepthwise(model, repeats) {
   return { rows, ratio: totalB / totalF };
 }
 
-/** Gradient methods with the settings timed; `passes`: forward-pass equivalents of useful work, for reference. */
+/**
+ * Every gradient, path and CAM method in the registry, with the settings timed: `steps` and `samples` at
+ * S, batches of S. Left out: Score-CAM and Ablation-CAM (one masked or ablated pass per channel, 1280
+ * here), the perturbation family (no gradients: see bench/occlusion.js and bench/run.js), and XRAI, whose
+ * segmentation in JS (0.5–1 s an image) is not a gradient cost.
+ */
+const SKIP = new Set(['scoreCam', 'ablationCam', 'xrai']);
 function methods(sl) {
-  const t = { target: 0 };
   const S = QUICK ? 4 : 8;
-  return [
-    ['vanillaGradient', '', (m, x) => sl.vanillaGradient(m, x, t)],
-    ['saliencyMap', 'maxAbs', (m, x) => sl.saliencyMap(m, x, t)],
-    ['gradientTimesInput', '', (m, x) => sl.gradientTimesInput(m, x, t)],
-    ['guidedBackprop', '', (m, x) => sl.guidedBackprop(m, x, t)],
-    ['deconvnet', '', (m, x) => sl.deconvnet(m, x, t)],
-    ['smoothGrad', `${S} samples, batch ${S}`, (m, x) => sl.smoothGrad(m, x, { ...t, samples: S, batchSize: S, seed: 1 })],
-    ['integratedGradients', `${S} steps, batch ${S}`, (m, x) => sl.integratedGradients(m, x, { ...t, steps: S, batchSize: S })],
-    ['gradCam', 'default layer (out_relu)', (m, x) => sl.gradCam(m, x, t)],
-    ['gradCamPlusPlus', '', (m, x) => sl.gradCamPlusPlus(m, x, t)],
-    ['layerCam', '', (m, x) => sl.layerCam(m, x, t)],
-    ['guidedGradCam', '', (m, x) => sl.guidedGradCam(m, x, t)],
-  ];
+  const registry = require('../dist/methods/registry');
+  return registry.METHOD_NAMES.filter((name) => {
+    const m = registry.getMethod(name);
+    return ['gradient', 'path', 'cam'].includes(m.family) && !SKIP.has(name);
+  }).map((name) => {
+    const m = registry.getMethod(name);
+    const has = (o) => m.options.some((opt) => opt.name === o);
+    const o = { target: 0 };
+    const said = [];
+    for (const k of ['steps', 'samples']) if (has(k)) { o[k] = S; said.push(`${S} ${k}`); }
+    if (has('batchSize') && m.long) { o.batchSize = S; said.push(`batch ${S}`); }
+    if (has('seed')) o.seed = 1;
+    if (name === 'gradCam') said.push('default layer (out_relu)');
+    return [name, said.join(', '), (model, x) => sl.runMethod(name, model, x, o), o.steps ?? o.samples ?? null];
+  });
 }
 
 async function run() {
@@ -124,20 +131,19 @@ async function run() {
   const fwd = [];
   const rows = [];
   const results = {};
-  for (const [name, settings, call] of methods(sl)) {
+  for (const [name, settings, call, perSample] of methods(sl)) {
     await lib.measure(tf, () => call(model, x));
     const cpu = [];
-    for (let i = 0; i < (name === 'smoothGrad' || name === 'integratedGradients' ? Math.max(2, repeats >> 1) : repeats); i++) {
+    for (let i = 0; i < (perSample ? Math.max(2, repeats >> 1) : repeats); i++) {
       fwd.push((await lib.measure(tf, forward)).cpu);
       cpu.push((await lib.measure(tf, () => call(model, x))).cpu);
     }
-    results[name] = { settings, cpu: lib.median(cpu), n: cpu.length };
+    results[name] = { settings, cpu: lib.median(cpu), n: cpu.length, perSample };
   }
   const f = lib.median(fwd);
-  const S = QUICK ? 4 : 8;
   rows.push(['forward pass', 'batch 1', String(fwd.length), fmt(f), '1.0', '']);
   for (const [name, r] of Object.entries(results)) {
-    const per = name === 'smoothGrad' || name === 'integratedGradients' ? `${fmt(r.cpu / f / S, 2)} per sample` : '';
+    const per = r.perSample ? `${fmt(r.cpu / f / r.perSample, 2)} per step or sample` : '';
     rows.push([name, r.settings, String(r.n), fmt(r.cpu), fmt(r.cpu / f, 2), per]);
   }
   // The same network as tfjs-converter writes it (batch norms folded, conv + bias + ReLU6 fused).

@@ -15,6 +15,10 @@
  * - Gradients tfjs lacks or gets wrong (gradients.ts: StridedSlice, DepthToSpace, dilated convolutions,
  *   ...) and kernels wasm lacks (gradient-kernels.ts: the depthwise input gradient, UnsortedSegmentSum).
  * - Faster kernels registered with `registerScopedKernel` (see fast-kernels.ts) replace slow ones.
+ * - tfjs-layers' `ReLU` layer with `maxValue: 6` (Keras' `ReLU(6.)`, MobileNetV2's activation) runs as one
+ *   `relu6` instead of `relu` then `clipByValue`: the same values, and the same gradient under every ReLU
+ *   rule (it passes where 0 < x ≤ 6, guided or deconvnet as for `Relu`), in one pass over the activation
+ *   each way instead of two (MobileNetV2 at 224: 35 such layers, about 6M values).
  *
  * A gradient that still cannot be taken (an op without a gradient, a kernel the backend lacks) is a
  * `GradientError` naming the op and the model's nodes or layers that use it, never tfjs's own message,
@@ -279,6 +283,23 @@ function swapKernel(config: KernelConfig): () => void {
   };
 }
 
+type LayerCall = (inputs: tf.Tensor | tf.Tensor[], kwargs: Record<string, unknown>) => tf.Tensor | tf.Tensor[];
+let reluLayerPrototype: { call: LayerCall } | null = null;
+
+/** Makes tfjs-layers' ReLU(maxValue: 6) one relu6 (see the top of this file). */
+function swapRelu6Layer(): () => void {
+  reluLayerPrototype ??= Object.getPrototypeOf(tf.layers.reLU({ maxValue: 6 })) as { call: LayerCall };
+  const proto = reluLayerPrototype;
+  const old = proto.call;
+  proto.call = function (this: { maxValue?: number }, inputs, kwargs) {
+    if (this.maxValue !== 6) return old.call(this, inputs, kwargs);
+    return tf.relu6(Array.isArray(inputs) ? inputs[0] : inputs);
+  };
+  return () => {
+    proto.call = old;
+  };
+}
+
 function swapFusedConv2d(): () => void {
   const fused = tf.fused as { conv2d: typeof tf.fused.conv2d };
   const old = fused.conv2d;
@@ -320,7 +341,7 @@ export function withGradientRules<T>(rules: GradientRules, fn: () => T, context?
       sweepFilterCache();
       restores.push(swapGradient(trueAvgPoolGrad));
       for (const g of [...extraGradients, ...scopedGradients]) restores.push(swapGradient(g));
-      restores.push(swapFusedConv2d());
+      restores.push(swapFusedConv2d(), swapRelu6Layer());
       const backendName = tf.getBackend();
       for (const zero of zeroFilterGradKernels(backendName)) restores.push(swapKernel(zero));
       for (const k of scopedKernels) if (k.backendName === backendName) restores.push(swapKernel(k));
