@@ -33,6 +33,8 @@ function vggLike(tf, size, widths) {
 const MODELS = {
   vgg224: { size: 224, widths: [32, 64, 128, 128], label: 'VGG-like 224×224 (32/64/128/128)' },
   small64: { size: 64, widths: [16, 32], label: 'small 64×64 (16/32)' },
+  // The shipped classifier (models/shapes, trained weights; its input size is read from the model).
+  shapes: { size: 64, shipped: 'shapes', label: 'shipped shapes classifier 64×64' },
 };
 
 /**

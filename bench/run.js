@@ -11,7 +11,8 @@
  *
  * Then the worker pool (issue 16): each long method with 1 and 2 workers on wasm, and the ratio.
  *
- * Options: `--quick` (fewer repeats), `--backends=wasm,cpu`, `--models=vgg224,small64`, `--only=pool`
+ * Options: `--quick` (fewer repeats), `--backends=wasm,cpu`, `--models=vgg224,small64,shapes` (shapes: the
+ * shipped classifier), `--only=pool`
  * (the worker-pool rows alone), `--methods=a,b` (the forward pass and these methods' rows alone: no
  * kernel, pool or other benches).
  */
@@ -209,7 +210,7 @@ function finish(ctx, rows) {
 async function benchModel(backend, modelName) {
   const spec = lib.MODELS[modelName];
   const p = plan(backend, modelName);
-  const model = lib.vggLike(tf, spec.size, spec.widths);
+  const model = spec.shipped ? await sl.loadModel(spec.shipped) : lib.vggLike(tf, spec.size, spec.widths);
   const x = tf.randomUniform([1, spec.size, spec.size, 3], 0, 1, 'float32', 7);
   const ctx = {
     flops: lib.modelFlops(model), fwd: [], mm: [], results: [],
@@ -341,7 +342,7 @@ async function benchPool() {
   if (typeof sl.disposePool !== 'function') return '### worker pool: not available (no disposePool export in dist/ yet)';
   await sl.setBackend('wasm');
   const spec = lib.MODELS.vgg224;
-  const model = lib.vggLike(tf, spec.size, spec.widths);
+  const model = spec.shipped ? await sl.loadModel(spec.shipped) : lib.vggLike(tf, spec.size, spec.widths);
   const x = tf.randomUniform([1, spec.size, spec.size, 3], 0, 1, 'float32', 7);
   const t = { target: 0 };
   const long = [
